@@ -1,0 +1,170 @@
+import type { LogLevel } from "../../core/logger.ts";
+import type { Section } from "./schema.ts";
+
+export type LogFormat = "logfmt" | "json";
+
+/** The daemon's whole configuration after defaults, target profile, file and `--set` are merged. */
+export interface SuperpeerConfig {
+  readonly target: string;
+  readonly dataDir: string;
+  readonly shutdownTimeoutMs: number;
+  readonly identity: {
+    readonly keyFile: string;
+  };
+  readonly log: {
+    readonly level: LogLevel;
+    readonly format: LogFormat;
+    readonly repeatWindowSeconds: number;
+  };
+  readonly ops: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly maxConnections: number;
+  };
+  readonly limits: {
+    readonly heapMb: number;
+    readonly memoryMb: number;
+    readonly openFiles: number;
+  };
+}
+
+/** Default TCP port of the ops HTTP endpoint (/healthz, /status, /metrics). */
+export const DEFAULT_OPS_PORT = 8470;
+
+// Literal IPv4 or IPv6 address (no host names: nothing here resolves DNS at start-up).
+const IP_LITERAL = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
+/** Names of the target profiles shipped in targets/ plus the built-in workstation profile. */
+export const TARGET_NAMES = [
+  "dev",
+  "rpi4",
+  "rpi-zero2w",
+  "x86_64-minipc",
+  "openwrt-aarch64",
+  "openwrt-x86_64",
+] as const;
+
+/** Every configuration key: type, range, meaning and whether SIGHUP can change it. */
+export const CONFIG_SCHEMA: Section = {
+  kind: "section",
+  doc: "superpeer configuration",
+  fields: {
+    target: {
+      kind: "string",
+      enum: TARGET_NAMES,
+      doc: "Hardware profile from targets/ whose defaults (heap, limits, data directory) apply under this file.",
+    },
+    dataDir: {
+      kind: "string",
+      maxLength: 4096,
+      pattern: /^.+$/,
+      patternHint: "a non-empty directory path",
+      doc: "Directory for the node key and cached state; created (mode 0700) on first start.",
+    },
+    shutdownTimeoutMs: {
+      kind: "integer",
+      min: 100,
+      max: 60_000,
+      unit: "ms",
+      live: true,
+      doc: "Time all services get to stop on SIGINT/SIGTERM before the process exits anyway.",
+    },
+    identity: {
+      kind: "section",
+      doc: "Node identity",
+      fields: {
+        keyFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc: "Ed25519 node key (PKCS#8 PEM); empty means `<dataDir>/node_key.pem`, created with mode 0600.",
+        },
+      },
+    },
+    log: {
+      kind: "section",
+      doc: "Logging to stderr",
+      fields: {
+        level: {
+          kind: "string",
+          enum: ["error", "warn", "info", "debug"],
+          live: true,
+          doc: "Least severe level written.",
+        },
+        format: {
+          kind: "string",
+          enum: ["logfmt", "json"],
+          live: true,
+          doc: "`logfmt` (one `key=value` line per event, for logd/journald) or `json` (JSON lines).",
+        },
+        repeatWindowSeconds: {
+          kind: "integer",
+          min: 0,
+          max: 3600,
+          unit: "s",
+          live: true,
+          doc: "Identical warnings/errors within this window are written once, then as `suppressed=N`; 0 writes all.",
+        },
+      },
+    },
+    ops: {
+      kind: "section",
+      doc: "Ops HTTP endpoint",
+      fields: {
+        enabled: { kind: "boolean", doc: "Serve /healthz, /status and /metrics." },
+        host: {
+          kind: "string",
+          pattern: IP_LITERAL,
+          patternHint: "an IPv4 or IPv6 address literal",
+          doc: "Address the ops endpoint binds; keep it on loopback unless a firewall guards it.",
+        },
+        port: { kind: "integer", min: 0, max: 65535, doc: "TCP port of the ops endpoint; 0 picks a free port." },
+        maxConnections: {
+          kind: "integer",
+          min: 1,
+          max: 1024,
+          live: true,
+          doc: "Concurrent ops connections; more are refused.",
+        },
+      },
+    },
+    limits: {
+      kind: "section",
+      doc: "Global memory and resource budget (the target profile sets these)",
+      fields: {
+        heapMb: {
+          kind: "integer",
+          min: 16,
+          max: 16384,
+          unit: "MiB",
+          doc: "V8 heap budget; launchers pass it as --max-old-space-size and /status compares it with the real limit.",
+        },
+        memoryMb: {
+          kind: "integer",
+          min: 32,
+          max: 65536,
+          unit: "MiB",
+          live: true,
+          doc: "Resident-memory budget of the whole process; /status and /metrics report use against it, a warning is logged above it.",
+        },
+        openFiles: {
+          kind: "integer",
+          min: 64,
+          max: 1_048_576,
+          doc: "Open files (sockets) the daemon expects to need; a lower `nofile` limit is warned about at start.",
+        },
+      },
+    },
+  },
+};
+
+/** Built-in defaults: the `dev` profile, safe on a developer's or CI machine. */
+export const DEFAULT_CONFIG: SuperpeerConfig = {
+  target: "dev",
+  dataDir: "./data",
+  shutdownTimeoutMs: 4000,
+  identity: { keyFile: "" },
+  log: { level: "info", format: "logfmt", repeatWindowSeconds: 10 },
+  ops: { enabled: true, host: "127.0.0.1", port: DEFAULT_OPS_PORT, maxConnections: 16 },
+  limits: { heapMb: 256, memoryMb: 384, openFiles: 1024 },
+};

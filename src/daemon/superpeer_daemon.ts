@@ -1,0 +1,255 @@
+import { join } from "node:path";
+import { clearInterval, setInterval } from "node:timers";
+import { systemClock } from "../core/clock.ts";
+import { ConfigError, describeError } from "../core/errors.ts";
+import { MetricsRegistry } from "../core/metrics.ts";
+import { VERSION } from "../core/version.ts";
+import { formatNodeId } from "../identity/node_key.ts";
+import { diffConfig } from "./config/config_diff.ts";
+import { readConfigFile, resolveConfig, type LoadedConfig } from "./config/load_config.ts";
+import type { SuperpeerConfig } from "./config/superpeer_config.ts";
+import { Daemon } from "./daemon.ts";
+import { ensureDataDir } from "./data_dir.ts";
+import { LogSink } from "./log_sink.ts";
+import { loadOrCreateNodeKey } from "./node_key_file.ts";
+import { OpsHttpService } from "./ops/ops_http_service.ts";
+import { ProcessMetrics } from "./process_metrics.ts";
+import { installCrashGuards, installSignalHandlers, openFileLimit, runtimeInfo, sampleMemory } from "./runtime.ts";
+
+/** How often the daemon checks its memory budget and flushes suppressed-log summaries. */
+export const HOUSEKEEPING_INTERVAL_MS = 5_000;
+
+const MIB = 1024 * 1024;
+
+/** The key file used when `identity.keyFile` is empty. */
+export function keyFilePath(config: SuperpeerConfig): string {
+  return config.identity.keyFile || join(config.dataDir, "node_key.pem");
+}
+
+export interface StartOptions {
+  readonly loaded: LoadedConfig;
+  /** `--set` overrides, re-applied on every reload. */
+  readonly sets: readonly string[];
+  /** Receives log lines (stderr in production). */
+  readonly writeLog: (line: string) => void;
+  /** Install SIGINT/SIGTERM/SIGHUP and crash guards (the CLI does; tests may not). */
+  readonly processHooks: boolean;
+}
+
+/** A running superpeer, as the CLI and tests hold it. */
+export interface RunningSuperpeer {
+  readonly nodeId: string;
+  readonly opsAddress: { host: string; port: number } | undefined;
+  /** Re-reads the config file and applies what can change live; never throws. */
+  reload(): Promise<void>;
+  /** Stops every service; resolves with the process exit code (0 when all stopped in time). */
+  shutdown(reason: string): Promise<number>;
+  /** Resolves with the exit code once a shutdown has finished. */
+  readonly done: Promise<number>;
+}
+
+/** Builds every component from the configuration, starts the services and wires signals. */
+export async function startSuperpeer(options: StartOptions): Promise<RunningSuperpeer> {
+  let config = options.loaded.config;
+  const clock = systemClock;
+  const sink = new LogSink({
+    level: config.log.level,
+    format: config.log.format,
+    repeatWindowMs: config.log.repeatWindowSeconds * 1000,
+    write: options.writeLog,
+    clock,
+  });
+  const log = sink.logger("superpeer:daemon");
+  const registry = new MetricsRegistry();
+  const processMetrics = new ProcessMetrics(registry, clock);
+  const runtime = runtimeInfo();
+  registry.gauge("superpeer_build_info", "Always 1; labels carry version and runtime", [
+    "version",
+    "runtime",
+    "runtime_version",
+  ])
+    .with({ version: VERSION, runtime: runtime.name, runtime_version: runtime.version }).set(1);
+  const suppressedLines = registry.gauge("superpeer_log_suppressed_lines", "Log lines withheld as repeats since start");
+  const rssBudget = registry.gauge("superpeer_memory_budget_bytes", "Resident-memory budget from limits.memoryMb");
+  registry.addCollector(() => {
+    suppressedLines.set(sink.suppressedTotal);
+    rssBudget.set(config.limits.memoryMb * MIB);
+  });
+
+  log.info("Starting superpeer", {
+    version: VERSION,
+    runtime: `${runtime.name} ${runtime.version}`,
+    target: config.target,
+    config: options.loaded.path ?? "built-in defaults",
+    pid: process.pid,
+  });
+
+  await ensureDataDir(config.dataDir);
+  const nodeKey = await loadOrCreateNodeKey(keyFilePath(config), sink.logger("superpeer:identity"));
+  const nodeId = formatNodeId(nodeKey.nodeId);
+  checkBudgets(config, (message, fields) => log.warn(message, fields));
+
+  const daemon = new Daemon({
+    logger: sink.logger("superpeer:lifecycle"),
+    metrics: registry,
+    clock,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+  const status = () => {
+    const memory = processMetrics.memory();
+    return {
+      version: VERSION,
+      runtime,
+      target: config.target,
+      nodeId,
+      pid: process.pid,
+      uptimeSeconds: Math.round(daemon.uptimeMs() / 1000),
+      configPath: options.loaded.path ?? null,
+      services: daemon.report(),
+      memory: {
+        rssBytes: memory.rssBytes,
+        rssBudgetBytes: config.limits.memoryMb * MIB,
+        heapUsedBytes: memory.heapUsedBytes,
+        heapTotalBytes: memory.heapTotalBytes,
+        heapLimitBytes: memory.heapLimitBytes,
+        heapBudgetBytes: config.limits.heapMb * MIB,
+        externalBytes: memory.externalBytes,
+      },
+      eventLoopLagMs: Math.round(processMetrics.lagMs * 10) / 10,
+      handlerErrors: registry.value("superpeer_handler_errors_total", { service: "process" }) ?? 0,
+      logSuppressedLines: sink.suppressedTotal,
+    };
+  };
+  const health = () => {
+    if (daemon.healthy()) return { ok: true, detail: "ok" };
+    const notRunning = daemon.report().filter((s) => s.state !== "running").map((s) => `${s.name}=${s.state}`);
+    return { ok: false, detail: `not ready: ${notRunning.join(" ")}` };
+  };
+  let ops: OpsHttpService | undefined;
+  if (config.ops.enabled) {
+    ops = new OpsHttpService(config.ops, {
+      logger: sink.logger("superpeer:ops"),
+      metrics: registry,
+      registry,
+      status,
+      health,
+    });
+    daemon.register(ops);
+  }
+
+  processMetrics.start();
+  const housekeeping = setInterval(() => {
+    sink.flushSuppressed();
+    const rss = processMetrics.memory().rssBytes;
+    if (rss > config.limits.memoryMb * MIB) {
+      log.warn("Resident memory is above the budget", { rssMb: Math.round(rss / MIB), budgetMb: config.limits.memoryMb });
+    }
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
+
+  let removeHooks = () => {};
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  let shuttingDown: Promise<number> | undefined;
+
+  const shutdown = (reason: string): Promise<number> => {
+    if (shuttingDown) {
+      log.info("Shutdown already in progress", { reason });
+      return shuttingDown;
+    }
+    shuttingDown = (async () => {
+      log.info("Shutting down", { reason });
+      const inTime = await daemon.stop();
+      processMetrics.close();
+      clearInterval(housekeeping);
+      removeHooks();
+      const code = inTime ? 0 : 1;
+      log.info("Stopped", { code });
+      sink.flushSuppressed(true);
+      resolveDone(code);
+      return code;
+    })();
+    return shuttingDown;
+  };
+
+  const reload = async (): Promise<void> => {
+    const path = options.loaded.path;
+    let next: SuperpeerConfig;
+    try {
+      const file = path === undefined ? {} : await readConfigFile(path);
+      next = resolveConfig(file, options.sets, path ?? "built-in defaults");
+    } catch (error) {
+      const issues = error instanceof ConfigError ? error.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : undefined;
+      log.error("Rejected the new configuration; keeping the running one", { error: describeError(error).split("\n")[0], issues });
+      return;
+    }
+    const diff = diffConfig(config, next);
+    if (diff.restart.length > 0) log.warn("Some changed keys apply only after a restart", { keys: diff.restart.join(",") });
+    // Live keys take effect; restart-only keys keep their running values until the next start.
+    config = mergeLive(config, next, diff.live);
+    sink.reconfigure({ level: config.log.level, format: config.log.format, repeatWindowMs: config.log.repeatWindowSeconds * 1000 });
+    ops?.setMaxConnections(config.ops.maxConnections);
+    daemon.setShutdownTimeout(config.shutdownTimeoutMs);
+    log.info("Reloaded configuration", { applied: diff.live.join(",") || "nothing changed" });
+  };
+
+  if (options.processHooks) {
+    const removeSignals = installSignalHandlers({
+      shutdown: (signal) => void shutdown(signal),
+      reload: () => void reload(),
+    });
+    const removeGuards = installCrashGuards((error, kind) => daemon.reportHandlerError("process", error ?? kind));
+    removeHooks = () => {
+      removeSignals();
+      removeGuards();
+    };
+  }
+
+  try {
+    await daemon.start();
+  } catch (error) {
+    await shutdown("start failed");
+    throw error;
+  }
+  log.info("superpeer is running", {
+    nodeId,
+    services: daemon.report().map((s) => s.name).join(",") || "none",
+    ops: ops?.address ? `http://${ops.address.host}:${ops.address.port}` : "off",
+  });
+
+  return { nodeId, opsAddress: ops?.address, reload, shutdown, done };
+}
+
+function mergeLive(running: SuperpeerConfig, next: SuperpeerConfig, livePaths: readonly string[]): SuperpeerConfig {
+  const out = JSON.parse(JSON.stringify(running)) as Record<string, Record<string, unknown>>;
+  for (const path of livePaths) {
+    const keys = path.split(".");
+    let src: unknown = next;
+    let dst: Record<string, unknown> = out;
+    for (const key of keys.slice(0, -1)) {
+      src = (src as Record<string, unknown>)[key];
+      dst = dst[key] as Record<string, unknown>;
+    }
+    const last = keys.at(-1)!;
+    dst[last] = (src as Record<string, unknown>)[last];
+  }
+  return out as unknown as SuperpeerConfig;
+}
+
+function checkBudgets(config: SuperpeerConfig, warn: (message: string, fields: Record<string, string | number>) => void): void {
+  const nofile = openFileLimit();
+  if (nofile !== undefined && nofile < config.limits.openFiles) {
+    warn("Open-file limit is below limits.openFiles: raise nofile (ulimit -n, procd limits, LimitNOFILE)", {
+      nofile,
+      wanted: config.limits.openFiles,
+    });
+  }
+  const heapLimitMb = Math.round(sampleMemory().heapLimitBytes / MIB);
+  // V8's limit counts young generation and code space too, so it sits above --max-old-space-size.
+  if (heapLimitMb > config.limits.heapMb * 2 + 128) {
+    warn("V8 heap limit is far above limits.heapMb: launch with --max-old-space-size (the target builds do)", {
+      heapLimitMb,
+      heapMb: config.limits.heapMb,
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { SuperpeerError } from "../core/errors.ts";
+
+/** Node ids are the first 128 bits of SHA-256(public key) (RFC 6940 section 10.2 uses 128-bit ids). */
+export const NODE_ID_BYTES = 16;
+
+/** A node's Ed25519 key pair and the id derived from it. */
+export interface NodeKey {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKeyRaw: Uint8Array;
+  /** First 128 bits of SHA-256(publicKeyRaw). */
+  readonly nodeId: Uint8Array;
+}
+
+function fromPrivate(privateKey: KeyObject): NodeKey {
+  if (privateKey.asymmetricKeyType !== "ed25519") {
+    throw new SuperpeerError("KEY_FILE", `Cannot use node key: expected an Ed25519 key, got ${privateKey.asymmetricKeyType}`);
+  }
+  const publicKey = createPublicKey(privateKey);
+  const x = publicKey.export({ format: "jwk" }).x;
+  if (typeof x !== "string") throw new SuperpeerError("KEY_FILE", "Cannot use node key: public key has no raw form");
+  const publicKeyRaw = new Uint8Array(Buffer.from(x, "base64url"));
+  return { privateKey, publicKey, publicKeyRaw, nodeId: nodeIdFromPublicKey(publicKeyRaw) };
+}
+
+/** Derives a node id from a raw Ed25519 public key. */
+export function nodeIdFromPublicKey(publicKeyRaw: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(publicKeyRaw).digest().subarray(0, NODE_ID_BYTES));
+}
+
+/** Makes a fresh node key. */
+export function generateNodeKey(): NodeKey {
+  return fromPrivate(generateKeyPairSync("ed25519").privateKey);
+}
+
+/** Encodes the private key as PKCS#8 PEM (the key file's format). */
+export function encodeNodeKeyPem(key: NodeKey): string {
+  return key.privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+}
+
+/** Decodes a PKCS#8 PEM Ed25519 key; a malformed file is a KEY_FILE error, not a crash. */
+export function decodeNodeKeyPem(pem: string): NodeKey {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: "pem" });
+  } catch (error) {
+    throw new SuperpeerError("KEY_FILE", "Cannot read node key: not a PKCS#8 PEM private key", { cause: error });
+  }
+  return fromPrivate(privateKey);
+}
+
+/** Lower-case hex of a node id, as shown in logs and /status. */
+export function formatNodeId(nodeId: Uint8Array): string {
+  return Buffer.from(nodeId).toString("hex");
+}

@@ -1,0 +1,70 @@
+// Test runner: loads every test/**/*_test.ts into uvu, runs them, and ends with the one line
+// `N passed, N failed` that CI reads. Usage: deno run -A test/run.ts [--interop] [filter ...]
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { exec } from "uvu";
+
+/** A suite that has not finished after this long is counted as failed and the run goes on. */
+const SUITE_TIMEOUT_MS = 120_000;
+
+type SuiteResult = [errors: string | true, ran: number, skipped: number, total: number];
+type QueueEntry = string | null | (() => Promise<SuiteResult>);
+const uvu = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: QueueEntry[][]; UVU_INDEX: number };
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+const args = Deno.args;
+const withInterop = args.includes("--interop");
+const onlyInterop = args.includes("--only-interop");
+const filters = args.filter((a) => !a.startsWith("--"));
+
+async function findTests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name === "fixtures") continue;
+      out.push(...await findTests(path));
+    } else if (entry.name.endsWith("_test.ts")) {
+      out.push(path);
+    }
+  }
+  return out.sort();
+}
+
+const isInterop = (file: string) => relative(root, file).startsWith("interop/");
+const files = (await findTests(root))
+  .filter((f) => (onlyInterop ? isInterop(f) : withInterop || !isInterop(f)))
+  .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
+uvu.UVU_DEFER = 1;
+uvu.UVU_QUEUE = [];
+for (const [index, file] of files.entries()) {
+  uvu.UVU_QUEUE.push([relative(root, file)]);
+  uvu.UVU_INDEX = index;
+  await import(pathToFileURL(file).href);
+}
+
+let passed = 0;
+let failed = 0;
+for (const group of uvu.UVU_QUEUE) {
+  for (let i = 1; i < group.length; i++) {
+    const run = group[i];
+    if (typeof run !== "function") continue;
+    group[i] = async () => {
+      let timer: number | undefined;
+      const timeout = new Promise<SuiteResult>((resolve) => {
+        timer = setTimeout(() => resolve([`  suite timed out after ${SUITE_TIMEOUT_MS} ms\n`, 0, 0, 1]), SUITE_TIMEOUT_MS);
+      });
+      const result = await Promise.race([run(), timeout]);
+      clearTimeout(timer);
+      const [, ran, , total] = result;
+      passed += ran;
+      failed += Math.max(total - ran, result[0] === true ? 0 : 1);
+      return result;
+    };
+  }
+}
+
+await exec();
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failed > 0 || passed === 0 ? 1 : 0);
