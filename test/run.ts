@@ -3,7 +3,6 @@
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { exec } from "uvu";
 
 /** A suite that has not finished after this long is counted as failed and the run goes on. */
 const SUITE_TIMEOUT_MS = 120_000;
@@ -36,8 +35,10 @@ const isInterop = (file: string) => relative(root, file).startsWith("interop/");
 const files = (await findTests(root))
   .filter((f) => (onlyInterop ? isInterop(f) : withInterop || !isInterop(f)))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
+// uvu reads UVU_DEFER when its module is first evaluated, so set it before anything imports uvu.
 uvu.UVU_DEFER = 1;
 uvu.UVU_QUEUE = [];
+const { exec } = await import("uvu");
 for (const [index, file] of files.entries()) {
   uvu.UVU_QUEUE.push([relative(root, file)]);
   uvu.UVU_INDEX = index;
