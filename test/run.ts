@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Test runner: loads every test/**/*_test.ts into uvu, runs them, and ends with the one line
 // `N passed, N failed` that CI reads. Usage: deno run -A test/run.ts [--interop] [filter ...]
 import { readdir } from "node:fs/promises";
@@ -9,7 +10,11 @@ const SUITE_TIMEOUT_MS = 120_000;
 
 type SuiteResult = [errors: string | true, ran: number, skipped: number, total: number];
 type QueueEntry = string | null | (() => Promise<SuiteResult>);
-const uvu = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: QueueEntry[][]; UVU_INDEX: number };
+const uvu = globalThis as unknown as {
+  UVU_DEFER: number;
+  UVU_QUEUE: QueueEntry[][];
+  UVU_INDEX: number;
+};
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 const args = Deno.args;
@@ -52,9 +57,12 @@ for (const group of uvu.UVU_QUEUE) {
     const run = group[i];
     if (typeof run !== "function") continue;
     group[i] = async () => {
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<SuiteResult>((resolve) => {
-        timer = setTimeout(() => resolve([`  suite timed out after ${SUITE_TIMEOUT_MS} ms\n`, 0, 0, 1]), SUITE_TIMEOUT_MS);
+        timer = setTimeout(
+          () => resolve([`  suite timed out after ${SUITE_TIMEOUT_MS} ms\n`, 0, 0, 1]),
+          SUITE_TIMEOUT_MS,
+        );
       });
       const result = await Promise.race([run(), timeout]);
       clearTimeout(timer);

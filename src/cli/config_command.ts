@@ -17,14 +17,20 @@ export async function configCommand(args: readonly string[], io: CliIo): Promise
   switch (sub) {
     case "check": {
       const file = rest[0] ?? stringOption(parsed, "config");
-      if (file === undefined || rest.length > 1) throw new UsageError("config check: expected exactly one FILE");
+      if (file === undefined || rest.length > 1) {
+        throw new UsageError("config check: expected exactly one FILE");
+      }
       const config = resolveConfig(await readConfigFile(file), sets, file);
       io.stdout(`ok: ${file} is valid (target ${config.target})\n`);
       return ExitCode.Ok;
     }
     case "show": {
       if (rest.length > 0) throw new UsageError(`config show: unexpected argument ${rest[0]}`);
-      const { config } = await loadConfig({ path: stringOption(parsed, "config"), sets, env: io.env });
+      const { config } = await loadConfig({
+        path: stringOption(parsed, "config"),
+        sets,
+        env: io.env,
+      });
       io.stdout(JSON.stringify(config, null, 2) + "\n");
       return ExitCode.Ok;
     }

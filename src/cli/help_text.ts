@@ -1,12 +1,14 @@
 import { CONFIG_PATH_ENV } from "../daemon/config/load_config.ts";
 import { DEFAULT_OPS_PORT } from "../daemon/config/superpeer_config.ts";
 
-const CONFIG_OPTIONS = `  -c, --config FILE     JSON config file (default: $${CONFIG_PATH_ENV}, else built-in defaults)
+const CONFIG_OPTIONS =
+  `  -c, --config FILE     JSON config file (default: $${CONFIG_PATH_ENV}, else built-in defaults)
   -s, --set KEY=VALUE   Override one key, e.g. --set log.level=debug (repeatable)`;
 
 /** Help text of every command, shown by `superpeer help CMD` and `superpeer CMD --help`. */
 export const HELP: Readonly<Record<string, string>> = {
-  main: `superpeer: P2PSIP super-peer and TURN relay agent for mesh and municipal Wi-Fi access points
+  main:
+    `superpeer: P2PSIP super-peer and TURN relay agent for mesh and municipal Wi-Fi access points
 
 Usage: superpeer <command> [options]
 

@@ -19,10 +19,16 @@ export async function keygenCommand(args: readonly string[], io: CliIo): Promise
     io.stdout(HELP.keygen ?? "");
     return ExitCode.Ok;
   }
-  if (parsed.positionals.length > 0) throw new UsageError(`keygen: unexpected argument ${parsed.positionals[0]}`);
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`keygen: unexpected argument ${parsed.positionals[0]}`);
+  }
   let out = stringOption(parsed, "out");
   if (out === undefined) {
-    const { config } = await loadConfig({ path: stringOption(parsed, "config"), sets: stringsOption(parsed, "set"), env: io.env });
+    const { config } = await loadConfig({
+      path: stringOption(parsed, "config"),
+      sets: stringsOption(parsed, "set"),
+      env: io.env,
+    });
     out = keyFilePath(config);
   }
   const key = await writeNewNodeKey(out, { force: parsed.values.force === true });

@@ -2,7 +2,10 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../core/errors.ts";
 
 /** Option specs in node:util parseArgs form. */
-export type OptionSpecs = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+export type OptionSpecs = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string }
+>;
 
 /** Result of parsing: option values and positionals. */
 export interface ParsedOptions {
@@ -11,9 +14,18 @@ export interface ParsedOptions {
 }
 
 /** Strict option parsing: unknown options and missing values are UsageErrors naming the option. */
-export function parseOptions(args: readonly string[], options: OptionSpecs, command: string): ParsedOptions {
+export function parseOptions(
+  args: readonly string[],
+  options: OptionSpecs,
+  command: string,
+): ParsedOptions {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as ParsedOptions["values"], positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);

@@ -15,7 +15,9 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     return ExitCode.Ok;
   }
   if (parsed.positionals.length > 0) {
-    io.stderr(`superpeer run: unexpected argument ${parsed.positionals[0]} (see superpeer run --help)\n`);
+    io.stderr(
+      `superpeer run: unexpected argument ${parsed.positionals[0]} (see superpeer run --help)\n`,
+    );
     return ExitCode.Usage;
   }
   checkRuntime();
@@ -36,5 +38,6 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
 /** Whether an error means "bad input, nothing started" (exit 2) rather than a runtime failure. */
 export function isUsageError(error: unknown): boolean {
   return error instanceof ConfigError ||
-    (error instanceof SuperpeerError && (error.code === "USAGE" || error.code === "CONFIG_UNREADABLE"));
+    (error instanceof SuperpeerError &&
+      (error.code === "USAGE" || error.code === "CONFIG_UNREADABLE"));
 }

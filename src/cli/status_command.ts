@@ -28,11 +28,15 @@ export function formatStatusSummary(status: unknown): string {
   const runtime = record(s.runtime);
   const memory = record(s.memory);
   const lines = [
-    `superpeer ${String(s.version ?? "?")} on ${String(runtime.name ?? "?")} ${String(runtime.version ?? "")}`.trimEnd(),
+    `superpeer ${String(s.version ?? "?")} on ${String(runtime.name ?? "?")} ${
+      String(runtime.version ?? "")
+    }`.trimEnd(),
     `node id     ${String(s.nodeId ?? "?")}`,
     `target      ${String(s.target ?? "?")}`,
     `uptime      ${num(s.uptimeSeconds)} s`,
-    `memory      rss ${mib(memory.rssBytes)} of ${mib(memory.rssBudgetBytes)} budget; heap ${mib(memory.heapUsedBytes)} used, limit ${mib(memory.heapLimitBytes)} (budget ${mib(memory.heapBudgetBytes)})`,
+    `memory      rss ${mib(memory.rssBytes)} of ${mib(memory.rssBudgetBytes)} budget; heap ${
+      mib(memory.heapUsedBytes)
+    } used, limit ${mib(memory.heapLimitBytes)} (budget ${mib(memory.heapBudgetBytes)})`,
     `event loop  lag ${num(s.eventLoopLagMs)} ms`,
     "services:",
   ];
@@ -48,15 +52,25 @@ export function formatStatusSummary(status: unknown): string {
 
 /** `superpeer status`: prints a running daemon's /status. */
 export async function statusCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseOptions(args, { ...CONFIG_OPTION_SPECS, url: { type: "string", short: "u" }, json: { type: "boolean" } }, "status");
+  const parsed = parseOptions(args, {
+    ...CONFIG_OPTION_SPECS,
+    url: { type: "string", short: "u" },
+    json: { type: "boolean" },
+  }, "status");
   if (parsed.values.help) {
     io.stdout(HELP.status ?? "");
     return ExitCode.Ok;
   }
-  if (parsed.positionals.length > 0) throw new UsageError(`status: unexpected argument ${parsed.positionals[0]}`);
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`status: unexpected argument ${parsed.positionals[0]}`);
+  }
   let base = stringOption(parsed, "url");
   if (base === undefined) {
-    const { config } = await loadConfig({ path: stringOption(parsed, "config"), sets: stringsOption(parsed, "set"), env: io.env });
+    const { config } = await loadConfig({
+      path: stringOption(parsed, "config"),
+      sets: stringsOption(parsed, "set"),
+      env: io.env,
+    });
     const host = config.ops.host.includes(":") ? `[${config.ops.host}]` : config.ops.host;
     base = `http://${host}:${config.ops.port}`;
   }
@@ -68,7 +82,10 @@ export async function statusCommand(args: readonly string[], io: CliIo): Promise
     body = await response.json();
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new SuperpeerError("OPS_UNREACHABLE", `Cannot reach the daemon at ${url}: ${detail} (is superpeer running, ops.enabled true?)`);
+    throw new SuperpeerError(
+      "OPS_UNREACHABLE",
+      `Cannot reach the daemon at ${url}: ${detail} (is superpeer running, ops.enabled true?)`,
+    );
   }
   io.stdout(parsed.values.json ? JSON.stringify(body, null, 2) + "\n" : formatStatusSummary(body));
   return ExitCode.Ok;

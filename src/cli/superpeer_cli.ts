@@ -60,7 +60,11 @@ export async function superpeerCli(argv: readonly string[], io: CliIo): Promise<
       io.stderr(`superpeer ${command}: ${error.message}\n`);
       return ExitCode.Failure;
     }
-    io.stderr(`superpeer ${command}: unexpected failure: ${error instanceof Error ? error.stack : String(error)}\n`);
+    io.stderr(
+      `superpeer ${command}: unexpected failure: ${
+        error instanceof Error ? error.stack : String(error)
+      }\n`,
+    );
     return ExitCode.Failure;
   }
 }

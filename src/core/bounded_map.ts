@@ -21,7 +21,9 @@ export class BoundedMap<K, V> {
     options: { maxEntries: number; onEvict?: (key: K, value: V, reason: EvictionReason) => void },
   ) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
-      throw new RangeError(`Cannot make a bounded map: maxEntries must be a positive integer, got ${options.maxEntries}`);
+      throw new RangeError(
+        `Cannot make a bounded map: maxEntries must be a positive integer, got ${options.maxEntries}`,
+      );
     }
     this.maxEntries = options.maxEntries;
     this.#onEvict = options.onEvict;

@@ -30,7 +30,14 @@ export type LoggerFactory = (name: string) => Logger;
 /** A logger that discards everything; for tests that do not look at logs. */
 export function silentLogger(name = "superpeer"): Logger {
   const nothing = () => {};
-  return { name, error: nothing, warn: nothing, info: nothing, debug: nothing, enabled: () => false };
+  return {
+    name,
+    error: nothing,
+    warn: nothing,
+    info: nothing,
+    debug: nothing,
+    enabled: () => false,
+  };
 }
 
 /** Numeric rank of a level: lower is more severe. */

@@ -68,8 +68,14 @@ class Family {
     let slot = this.series.get(key);
     if (slot === undefined) {
       const names = Object.keys(labels);
-      if (names.length !== this.labelNames.length || names.some((n) => !this.labelNames.includes(n))) {
-        throw new TypeError(`Cannot use labels {${names.join(",")}} on ${this.name}: declared {${this.labelNames.join(",")}}`);
+      if (
+        names.length !== this.labelNames.length || names.some((n) => !this.labelNames.includes(n))
+      ) {
+        throw new TypeError(
+          `Cannot use labels {${names.join(",")}} on ${this.name}: declared {${
+            this.labelNames.join(",")
+          }}`,
+        );
       }
       if (this.series.size >= this.maxSeries) {
         this.dropped++;
@@ -159,7 +165,9 @@ export class MetricsRegistry implements Metrics {
     const out: MetricFamily[] = [];
     for (const family of this.#families.values()) {
       const samples: MetricSample[] = [];
-      for (const slot of family.series.values()) samples.push({ labels: slot.labels, value: slot.value });
+      for (const slot of family.series.values()) {
+        samples.push({ labels: slot.labels, value: slot.value });
+      }
       out.push({ name: family.name, help: family.help, type: family.type, samples });
     }
     return out;
@@ -177,10 +185,19 @@ export class MetricsRegistry implements Metrics {
     return this.#families.get(name)?.series.get(seriesKey(labels))?.value;
   }
 
-  #family(name: string, help: string, type: "counter" | "gauge", labelNames: readonly string[]): Family {
-    if (!METRIC_NAME.test(name)) throw new TypeError(`Cannot register metric: invalid name "${name}"`);
+  #family(
+    name: string,
+    help: string,
+    type: "counter" | "gauge",
+    labelNames: readonly string[],
+  ): Family {
+    if (!METRIC_NAME.test(name)) {
+      throw new TypeError(`Cannot register metric: invalid name "${name}"`);
+    }
     for (const label of labelNames) {
-      if (!LABEL_NAME.test(label)) throw new TypeError(`Cannot register ${name}: invalid label name "${label}"`);
+      if (!LABEL_NAME.test(label)) {
+        throw new TypeError(`Cannot register ${name}: invalid label name "${label}"`);
+      }
     }
     if (type === "counter" && !name.endsWith("_total")) {
       throw new TypeError(`Cannot register counter ${name}: counter names end in _total`);

@@ -37,17 +37,25 @@ export function startOrder(services: readonly Service[]): Service[] {
   for (const s of services) {
     for (const dep of s.dependsOn ?? []) {
       if (!byName.has(dep)) {
-        throw new SuperpeerError("SERVICE_DEPENDENCY", `Cannot start ${s.name}: it depends on ${dep}, which is not registered`);
+        throw new SuperpeerError(
+          "SERVICE_DEPENDENCY",
+          `Cannot start ${s.name}: it depends on ${dep}, which is not registered`,
+        );
       }
     }
   }
   const ordered: Service[] = [];
   const done = new Set<string>();
   while (ordered.length < services.length) {
-    const next = services.find((s) => !done.has(s.name) && (s.dependsOn ?? []).every((d) => done.has(d)));
+    const next = services.find((s) =>
+      !done.has(s.name) && (s.dependsOn ?? []).every((d) => done.has(d))
+    );
     if (next === undefined) {
       const stuck = services.filter((s) => !done.has(s.name)).map((s) => s.name).join(", ");
-      throw new SuperpeerError("SERVICE_DEPENDENCY", `Cannot order services: dependency cycle among ${stuck}`);
+      throw new SuperpeerError(
+        "SERVICE_DEPENDENCY",
+        `Cannot order services: dependency cycle among ${stuck}`,
+      );
     }
     ordered.push(next);
     done.add(next.name);
@@ -83,15 +91,27 @@ export class Daemon {
     this.#log = init.logger;
     this.#clock = init.clock;
     this.#metrics = init.metrics;
-    this.#serviceUp = init.metrics.gauge("superpeer_service_up", "1 when the service is running, else 0", ["service"]);
+    this.#serviceUp = init.metrics.gauge(
+      "superpeer_service_up",
+      "1 when the service is running, else 0",
+      ["service"],
+    );
     this.#shutdownTimeoutMs = init.shutdownTimeoutMs;
   }
 
   /** Adds a service; all registration happens before start(). */
   register(service: Service): void {
-    if (this.#startedAt !== undefined) throw new SuperpeerError("SERVICE_DEPENDENCY", `Cannot register ${service.name}: the daemon has started`);
+    if (this.#startedAt !== undefined) {
+      throw new SuperpeerError(
+        "SERVICE_DEPENDENCY",
+        `Cannot register ${service.name}: the daemon has started`,
+      );
+    }
     if (this.#entries.some((e) => e.service.name === service.name)) {
-      throw new SuperpeerError("SERVICE_DEPENDENCY", `Cannot register ${service.name}: a service of that name exists`);
+      throw new SuperpeerError(
+        "SERVICE_DEPENDENCY",
+        `Cannot register ${service.name}: a service of that name exists`,
+      );
     }
     const up = this.#serviceUp.with({ service: service.name });
     up.set(0);
@@ -112,7 +132,12 @@ export class Daemon {
   report(): ServiceReport[] {
     const entries = this.#order.length > 0 ? this.#order : this.#entries;
     return entries.map((e) => {
-      const report: { name: string; state: ServiceState; error?: string; details?: Record<string, unknown> } = {
+      const report: {
+        name: string;
+        state: ServiceState;
+        error?: string;
+        details?: Record<string, unknown>;
+      } = {
         name: e.service.name,
         state: e.state,
       };
@@ -145,7 +170,9 @@ export class Daemon {
         setState(entry, "failed", describeError(error));
         this.#log.error("Service failed to start", { service: name, error: entry.error });
         await this.stop();
-        throw new SuperpeerError("SERVICE_START_FAILED", `Cannot start ${name}: ${entry.error}`, { cause: error });
+        throw new SuperpeerError("SERVICE_START_FAILED", `Cannot start ${name}: ${entry.error}`, {
+          cause: error,
+        });
       }
     }
   }
@@ -169,20 +196,32 @@ export class Daemon {
     let counter = this.#errorCounters.get(service);
     if (counter === undefined) {
       counter = this.#metrics
-        .counter("superpeer_handler_errors_total", "Exceptions that escaped a handler, by service", ["service"])
+        .counter(
+          "superpeer_handler_errors_total",
+          "Exceptions that escaped a handler, by service",
+          ["service"],
+        )
         .with({ service });
       this.#errorCounters.set(service, counter);
     }
     counter.inc();
-    const stack = error instanceof Error ? error.stack?.split("\n").slice(0, 4).join(" | ") : undefined;
-    this.#log.error("Handler failed; the daemon keeps running", { service, error: describeError(error), stack });
+    const stack = error instanceof Error
+      ? error.stack?.split("\n").slice(0, 4).join(" | ")
+      : undefined;
+    this.#log.error("Handler failed; the daemon keeps running", {
+      service,
+      error: describeError(error),
+      stack,
+    });
   }
 
   async #stopAll(): Promise<boolean> {
     const deadline = this.#clock.monotonic() + this.#shutdownTimeoutMs;
     let allInTime = true;
     for (const entry of [...this.#order].reverse()) {
-      if (entry.state !== "running" && entry.state !== "starting" && entry.state !== "failed") continue;
+      if (entry.state !== "running" && entry.state !== "starting" && entry.state !== "failed") {
+        continue;
+      }
       const name = entry.service.name;
       setState(entry, "stopping");
       const left = Math.max(0, deadline - this.#clock.monotonic());
@@ -191,11 +230,17 @@ export class Daemon {
         timer = setTimeout(() => resolve("timeout"), left);
       });
       try {
-        const outcome = await Promise.race([entry.service.stop().then(() => "stopped" as const), timeout]);
+        const outcome = await Promise.race([
+          entry.service.stop().then(() => "stopped" as const),
+          timeout,
+        ]);
         if (outcome === "timeout") {
           allInTime = false;
           setState(entry, "failed", "stop timed out");
-          this.#log.error("Service did not stop in time", { service: name, timeoutMs: this.#shutdownTimeoutMs });
+          this.#log.error("Service did not stop in time", {
+            service: name,
+            timeoutMs: this.#shutdownTimeoutMs,
+          });
         } else {
           setState(entry, "stopped");
           this.#log.debug("Service stopped", { service: name });

@@ -12,6 +12,10 @@ export async function ensureDataDir(path: string): Promise<void> {
     await writeFile(probe, "");
     await rm(probe);
   } catch (error) {
-    throw new SuperpeerError("DATA_DIR", `Cannot use data directory: ${path}: ${(error as Error).message}`, { cause: error });
+    throw new SuperpeerError(
+      "DATA_DIR",
+      `Cannot use data directory: ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -1,6 +1,12 @@
 import { BoundedMap } from "../core/bounded_map.ts";
 import type { Clock } from "../core/clock.ts";
-import { type LogFields, type Logger, type LogLevel, levelRank, type LogValue } from "../core/logger.ts";
+import {
+  levelRank,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  type LogValue,
+} from "../core/logger.ts";
 import type { LogFormat } from "./config/superpeer_config.ts";
 
 /** Distinct warning/error messages tracked for repeat suppression; the oldest is forgotten past this. */
@@ -27,12 +33,18 @@ interface Repeat {
 }
 
 // logfmt values are bare unless they hold a space, quote, equals sign, backslash or control char.
+// deno-lint-ignore no-control-regex -- control characters are exactly what must be quoted
 const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f]|^$/;
 
 function logfmtValue(value: LogValue): string {
   const text = value === null || value === undefined ? "" : String(value);
   if (!NEEDS_QUOTES.test(text)) return text;
-  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
+  return `"${
+    text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(
+      /\t/g,
+      "\\t",
+    )
+  }"`;
 }
 
 function jsonValue(value: LogValue): string | number | boolean | null {
@@ -42,8 +54,16 @@ function jsonValue(value: LogValue): string | number | boolean | null {
 }
 
 /** Formats one log event as a logfmt line: `ts=… level=… logger=… msg=… k=v…`. */
-export function formatLogfmt(ts: number, level: LogLevel, name: string, message: string, fields?: LogFields): string {
-  let line = `ts=${new Date(ts).toISOString()} level=${level} logger=${logfmtValue(name)} msg=${logfmtValue(message)}`;
+export function formatLogfmt(
+  ts: number,
+  level: LogLevel,
+  name: string,
+  message: string,
+  fields?: LogFields,
+): string {
+  let line = `ts=${new Date(ts).toISOString()} level=${level} logger=${logfmtValue(name)} msg=${
+    logfmtValue(message)
+  }`;
   if (fields) {
     for (const key in fields) {
       const value = fields[key];
@@ -54,7 +74,13 @@ export function formatLogfmt(ts: number, level: LogLevel, name: string, message:
 }
 
 /** Formats one log event as a JSON line. */
-export function formatJson(ts: number, level: LogLevel, name: string, message: string, fields?: LogFields): string {
+export function formatJson(
+  ts: number,
+  level: LogLevel,
+  name: string,
+  message: string,
+  fields?: LogFields,
+): string {
   const out: Record<string, string | number | boolean | null> = {
     ts: new Date(ts).toISOString(),
     level,
@@ -116,7 +142,8 @@ export class LogSink {
 
   /** A logger named `name` that writes here. */
   logger(name: string): Logger {
-    const emit = (level: LogLevel) => (message: string, fields?: LogFields) => this.#emit(level, name, message, fields);
+    const emit = (level: LogLevel) => (message: string, fields?: LogFields) =>
+      this.#emit(level, name, message, fields);
     return {
       name,
       error: emit("error"),

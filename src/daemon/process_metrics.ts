@@ -19,11 +19,17 @@ export class ProcessMetrics {
 
   constructor(registry: MetricsRegistry, clock: Clock) {
     this.#clock = clock;
-    const rss = registry.gauge("superpeer_process_resident_memory_bytes", "Resident set size of the process");
+    const rss = registry.gauge(
+      "superpeer_process_resident_memory_bytes",
+      "Resident set size of the process",
+    );
     const heapUsed = registry.gauge("superpeer_process_heap_used_bytes", "V8 heap in use");
     const heapTotal = registry.gauge("superpeer_process_heap_total_bytes", "V8 heap reserved");
     const heapLimit = registry.gauge("superpeer_process_heap_limit_bytes", "V8 heap size limit");
-    const lag = registry.gauge("superpeer_event_loop_lag_seconds", "Event-loop lag at the last probe");
+    const lag = registry.gauge(
+      "superpeer_event_loop_lag_seconds",
+      "Event-loop lag at the last probe",
+    );
     const maxLag = registry.gauge(
       "superpeer_event_loop_lag_max_seconds",
       "Largest event-loop lag since the previous scrape",

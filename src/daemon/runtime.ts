@@ -119,7 +119,9 @@ export function installSignalHandlers(handlers: SignalHandlers): () => void {
  * Routes exceptions and rejections that no handler caught to `report` instead of ending the
  * process: one bad packet in one handler must not take an access point's phones offline.
  */
-export function installCrashGuards(report: (error: unknown, kind: "exception" | "rejection") => void): () => void {
+export function installCrashGuards(
+  report: (error: unknown, kind: "exception" | "rejection") => void,
+): () => void {
   const onException = (error: unknown) => report(error, "exception");
   const onRejection = (reason: unknown) => report(reason, "rejection");
   process.on("uncaughtException", onException);

@@ -6,7 +6,7 @@ import { MetricsRegistry } from "../core/metrics.ts";
 import { VERSION } from "../core/version.ts";
 import { formatNodeId } from "../identity/node_key.ts";
 import { diffConfig } from "./config/config_diff.ts";
-import { readConfigFile, resolveConfig, type LoadedConfig } from "./config/load_config.ts";
+import { type LoadedConfig, readConfigFile, resolveConfig } from "./config/load_config.ts";
 import type { SuperpeerConfig } from "./config/superpeer_config.ts";
 import { Daemon } from "./daemon.ts";
 import { ensureDataDir } from "./data_dir.ts";
@@ -14,7 +14,13 @@ import { LogSink } from "./log_sink.ts";
 import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
-import { installCrashGuards, installSignalHandlers, openFileLimit, runtimeInfo, sampleMemory } from "./runtime.ts";
+import {
+  installCrashGuards,
+  installSignalHandlers,
+  openFileLimit,
+  runtimeInfo,
+  sampleMemory,
+} from "./runtime.ts";
 
 /** How often the daemon checks its memory budget and flushes suppressed-log summaries. */
 export const HOUSEKEEPING_INTERVAL_MS = 5_000;
@@ -69,8 +75,14 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
     "runtime_version",
   ])
     .with({ version: VERSION, runtime: runtime.name, runtime_version: runtime.version }).set(1);
-  const suppressedLines = registry.gauge("superpeer_log_suppressed_lines", "Log lines withheld as repeats since start");
-  const rssBudget = registry.gauge("superpeer_memory_budget_bytes", "Resident-memory budget from limits.memoryMb");
+  const suppressedLines = registry.gauge(
+    "superpeer_log_suppressed_lines",
+    "Log lines withheld as repeats since start",
+  );
+  const rssBudget = registry.gauge(
+    "superpeer_memory_budget_bytes",
+    "Resident-memory budget from limits.memoryMb",
+  );
   registry.addCollector(() => {
     suppressedLines.set(sink.suppressedTotal);
     rssBudget.set(config.limits.memoryMb * MIB);
@@ -122,7 +134,9 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
   };
   const health = () => {
     if (daemon.healthy()) return { ok: true, detail: "ok" };
-    const notRunning = daemon.report().filter((s) => s.state !== "running").map((s) => `${s.name}=${s.state}`);
+    const notRunning = daemon.report().filter((s) => s.state !== "running").map((s) =>
+      `${s.name}=${s.state}`
+    );
     return { ok: false, detail: `not ready: ${notRunning.join(" ")}` };
   };
   let ops: OpsHttpService | undefined;
@@ -142,7 +156,10 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
     sink.flushSuppressed();
     const rss = processMetrics.memory().rssBytes;
     if (rss > config.limits.memoryMb * MIB) {
-      log.warn("Resident memory is above the budget", { rssMb: Math.round(rss / MIB), budgetMb: config.limits.memoryMb });
+      log.warn("Resident memory is above the budget", {
+        rssMb: Math.round(rss / MIB),
+        budgetMb: config.limits.memoryMb,
+      });
     }
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
@@ -179,15 +196,26 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       const file = path === undefined ? {} : await readConfigFile(path);
       next = resolveConfig(file, options.sets, path ?? "built-in defaults");
     } catch (error) {
-      const issues = error instanceof ConfigError ? error.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : undefined;
-      log.error("Rejected the new configuration; keeping the running one", { error: describeError(error).split("\n")[0], issues });
+      const issues = error instanceof ConfigError
+        ? error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")
+        : undefined;
+      log.error("Rejected the new configuration; keeping the running one", {
+        error: describeError(error).split("\n")[0],
+        issues,
+      });
       return;
     }
     const diff = diffConfig(config, next);
-    if (diff.restart.length > 0) log.warn("Some changed keys apply only after a restart", { keys: diff.restart.join(",") });
+    if (diff.restart.length > 0) {
+      log.warn("Some changed keys apply only after a restart", { keys: diff.restart.join(",") });
+    }
     // Live keys take effect; restart-only keys keep their running values until the next start.
     config = mergeLive(config, next, diff.live);
-    sink.reconfigure({ level: config.log.level, format: config.log.format, repeatWindowMs: config.log.repeatWindowSeconds * 1000 });
+    sink.reconfigure({
+      level: config.log.level,
+      format: config.log.format,
+      repeatWindowMs: config.log.repeatWindowSeconds * 1000,
+    });
     ops?.setMaxConnections(config.ops.maxConnections);
     daemon.setShutdownTimeout(config.shutdownTimeoutMs);
     log.info("Reloaded configuration", { applied: diff.live.join(",") || "nothing changed" });
@@ -198,7 +226,9 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       shutdown: (signal) => void shutdown(signal),
       reload: () => void reload(),
     });
-    const removeGuards = installCrashGuards((error, kind) => daemon.reportHandlerError("process", error ?? kind));
+    const removeGuards = installCrashGuards((error, kind) =>
+      daemon.reportHandlerError("process", error ?? kind)
+    );
     removeHooks = () => {
       removeSignals();
       removeGuards();
@@ -220,7 +250,11 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
   return { nodeId, opsAddress: ops?.address, reload, shutdown, done };
 }
 
-function mergeLive(running: SuperpeerConfig, next: SuperpeerConfig, livePaths: readonly string[]): SuperpeerConfig {
+function mergeLive(
+  running: SuperpeerConfig,
+  next: SuperpeerConfig,
+  livePaths: readonly string[],
+): SuperpeerConfig {
   const out = JSON.parse(JSON.stringify(running)) as Record<string, Record<string, unknown>>;
   for (const path of livePaths) {
     const keys = path.split(".");
@@ -236,20 +270,29 @@ function mergeLive(running: SuperpeerConfig, next: SuperpeerConfig, livePaths: r
   return out as unknown as SuperpeerConfig;
 }
 
-function checkBudgets(config: SuperpeerConfig, warn: (message: string, fields: Record<string, string | number>) => void): void {
+function checkBudgets(
+  config: SuperpeerConfig,
+  warn: (message: string, fields: Record<string, string | number>) => void,
+): void {
   const nofile = openFileLimit();
   if (nofile !== undefined && nofile < config.limits.openFiles) {
-    warn("Open-file limit is below limits.openFiles: raise nofile (ulimit -n, procd limits, LimitNOFILE)", {
-      nofile,
-      wanted: config.limits.openFiles,
-    });
+    warn(
+      "Open-file limit is below limits.openFiles: raise nofile (ulimit -n, procd limits, LimitNOFILE)",
+      {
+        nofile,
+        wanted: config.limits.openFiles,
+      },
+    );
   }
   const heapLimitMb = Math.round(sampleMemory().heapLimitBytes / MIB);
   // V8's limit counts young generation and code space too, so it sits above --max-old-space-size.
   if (heapLimitMb > config.limits.heapMb * 2 + 128) {
-    warn("V8 heap limit is far above limits.heapMb: launch with --max-old-space-size (the target builds do)", {
-      heapLimitMb,
-      heapMb: config.limits.heapMb,
-    });
+    warn(
+      "V8 heap limit is far above limits.heapMb: launch with --max-old-space-size (the target builds do)",
+      {
+        heapLimitMb,
+        heapMb: config.limits.heapMb,
+      },
+    );
   }
 }

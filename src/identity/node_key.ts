@@ -1,4 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
 import { SuperpeerError } from "../core/errors.ts";
 
 /** Node ids are the first 128 bits of SHA-256(public key) (RFC 6940 section 10.2 uses 128-bit ids). */
@@ -16,18 +22,25 @@ export interface NodeKey {
 
 function fromPrivate(privateKey: KeyObject): NodeKey {
   if (privateKey.asymmetricKeyType !== "ed25519") {
-    throw new SuperpeerError("KEY_FILE", `Cannot use node key: expected an Ed25519 key, got ${privateKey.asymmetricKeyType}`);
+    throw new SuperpeerError(
+      "KEY_FILE",
+      `Cannot use node key: expected an Ed25519 key, got ${privateKey.asymmetricKeyType}`,
+    );
   }
   const publicKey = createPublicKey(privateKey);
   const x = publicKey.export({ format: "jwk" }).x;
-  if (typeof x !== "string") throw new SuperpeerError("KEY_FILE", "Cannot use node key: public key has no raw form");
+  if (typeof x !== "string") {
+    throw new SuperpeerError("KEY_FILE", "Cannot use node key: public key has no raw form");
+  }
   const publicKeyRaw = new Uint8Array(Buffer.from(x, "base64url"));
   return { privateKey, publicKey, publicKeyRaw, nodeId: nodeIdFromPublicKey(publicKeyRaw) };
 }
 
 /** Derives a node id from a raw Ed25519 public key. */
 export function nodeIdFromPublicKey(publicKeyRaw: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(publicKeyRaw).digest().subarray(0, NODE_ID_BYTES));
+  return new Uint8Array(
+    createHash("sha256").update(publicKeyRaw).digest().subarray(0, NODE_ID_BYTES),
+  );
 }
 
 /** Makes a fresh node key. */
@@ -46,7 +59,9 @@ export function decodeNodeKeyPem(pem: string): NodeKey {
   try {
     privateKey = createPrivateKey({ key: pem, format: "pem" });
   } catch (error) {
-    throw new SuperpeerError("KEY_FILE", "Cannot read node key: not a PKCS#8 PEM private key", { cause: error });
+    throw new SuperpeerError("KEY_FILE", "Cannot read node key: not a PKCS#8 PEM private key", {
+      cause: error,
+    });
   }
   return fromPrivate(privateKey);
 }

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DENO_BIN, get, MAIN_TS, runToEnd, startDaemonProcess } from "../helpers/daemon_process.ts";
+import { DENO_BIN, get, MAIN_TS, runToEnd, startDaemonProcess } from "../../scripts/lib/daemon_process.ts";
 import { parsePrometheusText } from "../helpers/prometheus_parse.ts";
 
 const DENO_ARGS = ["run", "-A", MAIN_TS];
@@ -18,7 +18,10 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
   assert.ok(readyMs < 3000, `ready after ${readyMs.toFixed(0)} ms`);
   const status = JSON.parse((await get(`${daemon.opsUrl}/status`)).body);
   assert.match(status.nodeId, /^[0-9a-f]{32}$/);
-  assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [["ops", "running"]]);
+  assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [[
+    "ops",
+    "running",
+  ]]);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);
   assert.ok(metrics.get("superpeer_process_resident_memory_bytes")! > 0);
   const signalled = performance.now();
@@ -35,7 +38,10 @@ test("superpeer run exits 0 on SIGINT too and keeps its node id across restarts"
   const id1 = JSON.parse((await get(`${first.opsUrl}/status`)).body).nodeId;
   first.kill("SIGINT");
   assert.is((await first.exited).code, 0);
-  const second = await startDaemonProcess(DENO_BIN, DENO_ARGS, ["--set", `identity.keyFile=${first.dataDir}/node_key.pem`]);
+  const second = await startDaemonProcess(DENO_BIN, DENO_ARGS, [
+    "--set",
+    `identity.keyFile=${first.dataDir}/node_key.pem`,
+  ]);
   const id2 = JSON.parse((await get(`${second.opsUrl}/status`)).body).nodeId;
   second.kill("SIGTERM");
   await second.exited;
@@ -48,17 +54,30 @@ test("superpeer run applies live keys on SIGHUP and keeps running on a bad file"
   await writeFile(path, JSON.stringify({ log: { level: "info" } }));
   const daemon = await startDaemonProcess(DENO_BIN, DENO_ARGS, ["--config", path]);
   try {
-    await writeFile(path, JSON.stringify({ log: { level: "debug", format: "json" }, limits: { openFiles: 2048 } }));
+    await writeFile(
+      path,
+      JSON.stringify({ log: { level: "debug", format: "json" }, limits: { openFiles: 2048 } }),
+    );
     daemon.kill("SIGHUP");
     await daemon.waitForLog(/"msg":"Reloaded configuration"/);
-    assert.match(daemon.stderr(), /msg="Some changed keys apply only after a restart" keys=limits\.openFiles/);
+    assert.match(
+      daemon.stderr(),
+      /msg="Some changed keys apply only after a restart" keys=limits\.openFiles/,
+    );
     assert.match(daemon.stderr(), /"applied":"log.level,log.format"/);
 
-    await writeFile(path, JSON.stringify({ log: { level: "debug", format: "json" }, nonsense: true }));
+    await writeFile(
+      path,
+      JSON.stringify({ log: { level: "debug", format: "json" }, nonsense: true }),
+    );
     daemon.kill("SIGHUP");
     await daemon.waitForLog(/Rejected the new configuration/);
     assert.match(daemon.stderr(), /nonsense: unknown key/);
-    assert.is((await get(`${daemon.opsUrl}/healthz`)).status, 200, "still serving after a bad reload");
+    assert.is(
+      (await get(`${daemon.opsUrl}/healthz`)).status,
+      200,
+      "still serving after a bad reload",
+    );
   } finally {
     daemon.kill("SIGTERM");
   }
@@ -69,7 +88,14 @@ test("superpeer run exits 1 when a service cannot start (ops port taken)", async
   const holder = await startDaemonProcess(DENO_BIN, DENO_ARGS);
   const port = new URL(holder.opsUrl).port;
   const dir = await mkdtemp(join(tmpdir(), "superpeer-busy-"));
-  const result = await runToEnd(DENO_BIN, [...DENO_ARGS, "run", "--set", `ops.port=${port}`, "--set", `dataDir=${dir}`]);
+  const result = await runToEnd(DENO_BIN, [
+    ...DENO_ARGS,
+    "run",
+    "--set",
+    `ops.port=${port}`,
+    "--set",
+    `dataDir=${dir}`,
+  ]);
   holder.kill("SIGTERM");
   await holder.exited;
   assert.is(result.code, 1, result.stderr);

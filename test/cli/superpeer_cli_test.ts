@@ -19,7 +19,18 @@ test("superpeerCli version prints the version and runtime, exit 0", async () => 
 });
 
 test("superpeerCli --help works for every command, exit 0", async () => {
-  for (const argv of [["help"], ["--help"], ["help", "run"], ["run", "--help"], ["config", "--help"], ["keygen", "--help"], ["status", "--help"], ["version", "--help"]]) {
+  for (
+    const argv of [
+      ["help"],
+      ["--help"],
+      ["help", "run"],
+      ["run", "--help"],
+      ["config", "--help"],
+      ["keygen", "--help"],
+      ["status", "--help"],
+      ["version", "--help"],
+    ]
+  ) {
     const io = fakeIo();
     assert.is(await superpeerCli(argv, io), 0, argv.join(" "));
     assert.match(io.out(), /Usage: superpeer/);
@@ -27,7 +38,12 @@ test("superpeerCli --help works for every command, exit 0", async () => {
 });
 
 test("superpeerCli usage errors exit 2: no command, unknown command, unknown option", async () => {
-  for (const argv of [[], ["frobnicate"], ["run", "--bogus"], ["help", "nope"], ["config", "check"], ["config", "nope"]]) {
+  for (
+    const argv of [[], ["frobnicate"], ["run", "--bogus"], ["help", "nope"], ["config", "check"], [
+      "config",
+      "nope",
+    ]]
+  ) {
     const io = fakeIo();
     assert.is(await superpeerCli(argv, io), 2, argv.join(" "));
     assert.ok(io.err().length > 0);
@@ -62,7 +78,10 @@ test("superpeerCli config check exits 2 for unreadable and non-JSON files", asyn
 
 test("superpeerCli config show prints the effective config with --set applied", async () => {
   const io = fakeIo();
-  assert.is(await superpeerCli(["config", "show", "--set", "ops.port=9999", "-s", "target=rpi-zero2w"], io), 0);
+  assert.is(
+    await superpeerCli(["config", "show", "--set", "ops.port=9999", "-s", "target=rpi-zero2w"], io),
+    0,
+  );
   const shown = JSON.parse(io.out());
   assert.is(shown.ops.port, 9999);
   assert.is(shown.limits.heapMb, 64);
@@ -116,11 +135,15 @@ test("formatStatusSummary renders services and memory, and tolerates missing fie
     target: "dev",
     uptimeSeconds: 5,
     memory: { rssBytes: 50 * 1048576, rssBudgetBytes: 384 * 1048576 },
-    services: [{ name: "ops", state: "running" }, { name: "relay", state: "failed", error: "port in use" }],
+    services: [{ name: "ops", state: "running" }, {
+      name: "relay",
+      state: "failed",
+      error: "port in use",
+    }],
   });
   assert.match(text, /rss 50\.0 MiB of 384\.0 MiB budget/);
-  assert.match(text, /relay\s+failed  \(port in use\)/);
-  assert.match(formatStatusSummary(null), /services:\n  \(none\)/);
+  assert.match(text, /relay\s+failed {2}\(port in use\)/);
+  assert.match(formatStatusSummary(null), /services:\n {2}\(none\)/);
 });
 
 test.run();

@@ -24,7 +24,10 @@ test("ConfigError lists every issue with its key path", () => {
 });
 
 test("describeError prefixes superpeer codes and stringifies anything", () => {
-  assert.is(describeError(new SuperpeerError("DATA_DIR", "Cannot use data directory: /x")), "DATA_DIR: Cannot use data directory: /x");
+  assert.is(
+    describeError(new SuperpeerError("DATA_DIR", "Cannot use data directory: /x")),
+    "DATA_DIR: Cannot use data directory: /x",
+  );
   assert.is(describeError("plain"), "plain");
   assert.is(describeError(new TypeError("bad")), "bad");
 });

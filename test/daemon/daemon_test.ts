@@ -7,7 +7,11 @@ import { MetricsRegistry } from "../../src/core/metrics.ts";
 import type { Service } from "../../src/core/service.ts";
 import { Daemon, startOrder } from "../../src/daemon/daemon.ts";
 
-function fakeService(name: string, events: string[], options: { dependsOn?: string[]; failStart?: boolean; hangStop?: boolean } = {}): Service {
+function fakeService(
+  name: string,
+  events: string[],
+  options: { dependsOn?: string[]; failStart?: boolean; hangStop?: boolean } = {},
+): Service {
   return {
     name,
     ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}),
@@ -25,7 +29,10 @@ function fakeService(name: string, events: string[], options: { dependsOn?: stri
 
 function daemon(shutdownTimeoutMs = 1000) {
   const metrics = new MetricsRegistry();
-  return { d: new Daemon({ logger: silentLogger(), metrics, clock: new ManualClock(), shutdownTimeoutMs }), metrics };
+  return {
+    d: new Daemon({ logger: silentLogger(), metrics, clock: new ManualClock(), shutdownTimeoutMs }),
+    metrics,
+  };
 }
 
 test("startOrder puts dependencies first and keeps registration order otherwise", () => {
@@ -43,7 +50,11 @@ test("startOrder rejects missing dependencies and cycles", () => {
   const e: string[] = [];
   assert.throws(() => startOrder([fakeService("a", e, { dependsOn: ["b"] })]), /not registered/);
   assert.throws(
-    () => startOrder([fakeService("a", e, { dependsOn: ["b"] }), fakeService("b", e, { dependsOn: ["a"] })]),
+    () =>
+      startOrder([
+        fakeService("a", e, { dependsOn: ["b"] }),
+        fakeService("b", e, { dependsOn: ["a"] }),
+      ]),
     /cycle among a, b/,
   );
 });
@@ -55,7 +66,10 @@ test("Daemon starts in dependency order, stops in reverse and reports states", a
   d.register(fakeService("ops", events));
   await d.start();
   assert.ok(d.healthy());
-  assert.equal(d.report().map((r) => [r.name, r.state]), [["ops", "running"], ["overlay", "running"]]);
+  assert.equal(d.report().map((r) => [r.name, r.state]), [["ops", "running"], [
+    "overlay",
+    "running",
+  ]]);
   assert.equal(d.report()[0]?.details, { name: "ops" });
   assert.is(metrics.value("superpeer_service_up", { service: "ops" }), 1);
   assert.is(await d.stop(), true);

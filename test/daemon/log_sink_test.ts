@@ -3,7 +3,14 @@ import * as assert from "uvu/assert";
 import { ManualClock } from "../../src/core/clock.ts";
 import { formatLogfmt, LogSink } from "../../src/daemon/log_sink.ts";
 
-function sink(options: { level?: "error" | "warn" | "info" | "debug"; format?: "logfmt" | "json"; windowMs?: number; max?: number } = {}) {
+function sink(
+  options: {
+    level?: "error" | "warn" | "info" | "debug";
+    format?: "logfmt" | "json";
+    windowMs?: number;
+    max?: number;
+  } = {},
+) {
   const lines: string[] = [];
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   const s = new LogSink({
@@ -48,7 +55,13 @@ test("LogSink json format writes parseable JSON lines with bigint as string", ()
   s.logger("superpeer:test").info("hello", { big: 12n, none: null });
   const parsed = JSON.parse(lines[0]!);
   assert.equal(
-    { level: parsed.level, logger: parsed.logger, msg: parsed.msg, big: parsed.big, none: parsed.none },
+    {
+      level: parsed.level,
+      logger: parsed.logger,
+      msg: parsed.msg,
+      big: parsed.big,
+      none: parsed.none,
+    },
     { level: "info", logger: "superpeer:test", msg: "hello", big: "12", none: null },
   );
   assert.is(parsed.ts, "2026-11-25T12:00:00.000Z");
@@ -57,7 +70,9 @@ test("LogSink json format writes parseable JSON lines with bigint as string", ()
 test("LogSink suppresses identical warnings within the window and reports the count", () => {
   const { s, lines, clock } = sink({ windowMs: 10_000 });
   const log = s.logger("superpeer:relay");
-  for (let i = 0; i < 100; i++) log.warn("Dropped a malformed datagram", { from: `198.51.100.${i}` });
+  for (let i = 0; i < 100; i++) {
+    log.warn("Dropped a malformed datagram", { from: `198.51.100.${i}` });
+  }
   assert.is(lines.length, 1);
   assert.is(s.suppressedTotal, 99);
   clock.advance(10_000);

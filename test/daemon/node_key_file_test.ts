@@ -10,7 +10,13 @@ import { loadOrCreateNodeKey, writeNewNodeKey } from "../../src/daemon/node_key_
 
 function logs() {
   const lines: string[] = [];
-  const sink = new LogSink({ level: "debug", format: "logfmt", repeatWindowMs: 0, write: (l) => lines.push(l), clock: new ManualClock() });
+  const sink = new LogSink({
+    level: "debug",
+    format: "logfmt",
+    repeatWindowMs: 0,
+    write: (l) => lines.push(l),
+    clock: new ManualClock(),
+  });
   return { log: sink.logger("superpeer:identity"), lines };
 }
 

@@ -1,7 +1,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkRuntime, compareVersions, openFileLimit, runtimeInfo, sampleMemory } from "../../src/daemon/runtime.ts";
-import { DENO_BIN, runToEnd } from "../helpers/daemon_process.ts";
+import {
+  checkRuntime,
+  compareVersions,
+  openFileLimit,
+  runtimeInfo,
+  sampleMemory,
+} from "../../src/daemon/runtime.ts";
+import { DENO_BIN, runToEnd } from "../../scripts/lib/daemon_process.ts";
 
 test("compareVersions orders dotted versions numerically", () => {
   assert.ok(compareVersions("2.9.6", "2.9.0") > 0);
@@ -11,8 +17,14 @@ test("compareVersions orders dotted versions numerically", () => {
 });
 
 test("checkRuntime refuses a Deno or Node older than the minimum with an install hint", () => {
-  assert.throws(() => checkRuntime({ name: "deno", version: "1.46.3", v8: "" }), /needs Deno >= 2\.9\.0/);
-  assert.throws(() => checkRuntime({ name: "node", version: "18.19.0", v8: "" }), /needs Node >= 20/);
+  assert.throws(
+    () => checkRuntime({ name: "deno", version: "1.46.3", v8: "" }),
+    /needs Deno >= 2\.9\.0/,
+  );
+  assert.throws(
+    () => checkRuntime({ name: "node", version: "18.19.0", v8: "" }),
+    /needs Node >= 20/,
+  );
   checkRuntime({ name: "node", version: "20.20.2", v8: "" });
   checkRuntime(runtimeInfo());
 });
@@ -29,7 +41,10 @@ test("installCrashGuards keeps the process alive through a thrown timer and an u
   const fixture = new URL("../fixtures/crash_guard_fixture.ts", import.meta.url).pathname;
   const result = await runToEnd(DENO_BIN, ["run", "-A", fixture]);
   assert.is(result.code, 0, result.stderr);
-  assert.equal(JSON.parse(result.stdout), ["exception:bad packet in a handler", "rejection:forgotten promise"]);
+  assert.equal(JSON.parse(result.stdout), [
+    "exception:bad packet in a handler",
+    "rejection:forgotten promise",
+  ]);
 });
 
 test.run();

@@ -1,7 +1,9 @@
 import type { CliIo } from "../../src/cli/cli_io.ts";
 
 /** A CliIo that records what a command printed. */
-export function fakeIo(env: Record<string, string | undefined> = {}): CliIo & { out: () => string; err: () => string } {
+export function fakeIo(
+  env: Record<string, string | undefined> = {},
+): CliIo & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
   return {

@@ -5,7 +5,8 @@ export interface ParsedExposition {
   readonly types: Map<string, string>;
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$/;
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$/;
 
 /**
  * A strict parser of the text exposition format for tests: throws on any line that is not a
@@ -19,7 +20,9 @@ export function parsePrometheusText(text: string): ParsedExposition {
     if (line.startsWith("# HELP ")) continue;
     if (line.startsWith("# TYPE ")) {
       const [, , name, type] = line.split(" ");
-      if (!name || !type || !["counter", "gauge", "histogram", "summary", "untyped"].includes(type)) {
+      if (
+        !name || !type || !["counter", "gauge", "histogram", "summary", "untyped"].includes(type)
+      ) {
         throw new Error(`bad TYPE line: ${line}`);
       }
       types.set(name, type);

@@ -17,14 +17,18 @@ const RFC8032_PUBLIC = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68
 
 function pkcs8FromSeed(seedHex: string): string {
   // PKCS#8 wrapping of an Ed25519 seed (RFC 8410 section 7): fixed 16-byte prefix + 32-byte seed.
-  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seedHex, "hex")]);
+  const der = Buffer.concat([
+    Buffer.from("302e020100300506032b657004220420", "hex"),
+    Buffer.from(seedHex, "hex"),
+  ]);
   return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64")}\n-----END PRIVATE KEY-----\n`;
 }
 
 test("decodeNodeKeyPem derives the RFC 8032 test-vector public key and its node id", () => {
   const key = decodeNodeKeyPem(pkcs8FromSeed(RFC8032_SECRET));
   assert.is(Buffer.from(key.publicKeyRaw).toString("hex"), RFC8032_PUBLIC);
-  const expected = createHash("sha256").update(Buffer.from(RFC8032_PUBLIC, "hex")).digest().subarray(0, 16);
+  const expected = createHash("sha256").update(Buffer.from(RFC8032_PUBLIC, "hex")).digest()
+    .subarray(0, 16);
   assert.is(formatNodeId(key.nodeId), expected.toString("hex"));
   assert.is(key.nodeId.length, NODE_ID_BYTES);
 });
@@ -38,11 +42,16 @@ test("encodeNodeKeyPem and decodeNodeKeyPem round-trip to the same node id and a
 });
 
 test("nodeIdFromPublicKey gives different ids for different keys", () => {
-  assert.not.equal(nodeIdFromPublicKey(generateNodeKey().publicKeyRaw), nodeIdFromPublicKey(generateNodeKey().publicKeyRaw));
+  assert.not.equal(
+    nodeIdFromPublicKey(generateNodeKey().publicKeyRaw),
+    nodeIdFromPublicKey(generateNodeKey().publicKeyRaw),
+  );
 });
 
 test("decodeNodeKeyPem rejects garbage and non-Ed25519 keys with KEY_FILE", async () => {
-  for (const pem of ["not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"]) {
+  for (
+    const pem of ["not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"]
+  ) {
     try {
       decodeNodeKeyPem(pem);
       assert.unreachable();
@@ -52,7 +61,10 @@ test("decodeNodeKeyPem rejects garbage and non-Ed25519 keys with KEY_FILE", asyn
     }
   }
   const { generateKeyPairSync } = await import("node:crypto");
-  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+    format: "pem",
+    type: "pkcs8",
+  }).toString();
   assert.throws(() => decodeNodeKeyPem(ec), /expected an Ed25519 key/);
 });
 

@@ -11,7 +11,9 @@ export interface ConfigDiff {
 export function diffConfig(before: SuperpeerConfig, after: SuperpeerConfig): ConfigDiff {
   const diff: ConfigDiff = { live: [], restart: [] };
   for (const [path, field] of leaves(CONFIG_SCHEMA)) {
-    if (valueAt(before, path) !== valueAt(after, path)) (field.live ? diff.live : diff.restart).push(path);
+    if (valueAt(before, path) !== valueAt(after, path)) {
+      (field.live ? diff.live : diff.restart).push(path);
+    }
   }
   return diff;
 }

@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { type ConfigIssue, ConfigError, SuperpeerError } from "../../core/errors.ts";
+import { ConfigError, type ConfigIssue, SuperpeerError } from "../../core/errors.ts";
 import { deepMerge, fieldAt, findMissing, type JsonObject, validatePartial } from "./schema.ts";
 import { CONFIG_SCHEMA, DEFAULT_CONFIG, type SuperpeerConfig } from "./superpeer_config.ts";
 import { targetProfile } from "../targets.ts";
@@ -68,7 +68,11 @@ export function parseSetOverrides(sets: readonly string[]): JsonObject {
  * Merges, in order: built-in defaults, the target profile, the file's object, `--set` overrides;
  * then validates the whole. Throws ConfigError listing every problem with its key path.
  */
-export function resolveConfig(file: unknown, sets: readonly string[], source: string): SuperpeerConfig {
+export function resolveConfig(
+  file: unknown,
+  sets: readonly string[],
+  source: string,
+): SuperpeerConfig {
   const issues: ConfigIssue[] = [];
   validatePartial(CONFIG_SCHEMA, file, "", issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
@@ -105,15 +109,22 @@ export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new SuperpeerError("CONFIG_UNREADABLE", `Cannot read config: not a file: ${path}`);
+    if (!info.isFile()) {
+      throw new SuperpeerError("CONFIG_UNREADABLE", `Cannot read config: not a file: ${path}`);
+    }
     if (info.size > MAX_CONFIG_FILE_BYTES) {
-      throw new SuperpeerError("CONFIG_UNREADABLE", `Cannot read config: larger than ${MAX_CONFIG_FILE_BYTES} bytes: ${path}`);
+      throw new SuperpeerError(
+        "CONFIG_UNREADABLE",
+        `Cannot read config: larger than ${MAX_CONFIG_FILE_BYTES} bytes: ${path}`,
+      );
     }
     text = await readFile(path, "utf8");
   } catch (error) {
     if (error instanceof SuperpeerError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
-    throw new SuperpeerError("CONFIG_UNREADABLE", `Cannot read config: ${path}: ${detail}`, { cause: error });
+    throw new SuperpeerError("CONFIG_UNREADABLE", `Cannot read config: ${path}: ${detail}`, {
+      cause: error,
+    });
   }
   return parseConfigText(text, path);
 }

@@ -70,7 +70,12 @@ export function expectation(field: Field): string {
   }
 }
 
-function checkLeaf(field: Exclude<Field, SectionField>, value: unknown, path: string, issues: ConfigIssue[]): void {
+function checkLeaf(
+  field: Exclude<Field, SectionField>,
+  value: unknown,
+  path: string,
+  issues: ConfigIssue[],
+): void {
   const fail = (): void => {
     issues.push({ path, message: `expected ${expectation(field)}, got ${typeName(value)}` });
   };
@@ -79,13 +84,19 @@ function checkLeaf(field: Exclude<Field, SectionField>, value: unknown, path: st
       if (typeof value !== "string") return fail();
       if (field.enum && !field.enum.includes(value)) return fail();
       if (field.maxLength !== undefined && value.length > field.maxLength) {
-        issues.push({ path, message: `expected at most ${field.maxLength} characters, got ${value.length}` });
+        issues.push({
+          path,
+          message: `expected at most ${field.maxLength} characters, got ${value.length}`,
+        });
         return;
       }
       if (field.pattern && !field.pattern.test(value)) return fail();
       return;
     case "integer":
-      if (typeof value !== "number" || !Number.isInteger(value) || value < field.min || value > field.max) return fail();
+      if (
+        typeof value !== "number" || !Number.isInteger(value) || value < field.min ||
+        value > field.max
+      ) return fail();
       return;
     case "boolean":
       if (typeof value !== "boolean") return fail();
@@ -97,7 +108,12 @@ function checkLeaf(field: Exclude<Field, SectionField>, value: unknown, path: st
  * Checks a (possibly partial) configuration object against a section, collecting every issue:
  * unknown keys, wrong types, values out of range. Missing keys are fine (defaults fill them).
  */
-export function validatePartial(section: Section, value: unknown, path: string, issues: ConfigIssue[]): void {
+export function validatePartial(
+  section: Section,
+  value: unknown,
+  path: string,
+  issues: ConfigIssue[],
+): void {
   if (!isJsonObject(value)) {
     issues.push({ path, message: `expected an object, got ${typeName(value)}` });
     return;
@@ -116,12 +132,20 @@ export function validatePartial(section: Section, value: unknown, path: string, 
 }
 
 /** Checks that a complete configuration has every key of the schema (used on merged results). */
-export function findMissing(section: Section, value: JsonObject, path: string, issues: ConfigIssue[]): void {
+export function findMissing(
+  section: Section,
+  value: JsonObject,
+  path: string,
+  issues: ConfigIssue[],
+): void {
   for (const [key, field] of Object.entries(section.fields)) {
     const childPath = join(path, key);
     const child = value[key];
-    if (child === undefined) issues.push({ path: childPath, message: `missing (expected ${expectation(field)})` });
-    else if (field.kind === "section" && isJsonObject(child)) findMissing(field, child, childPath, issues);
+    if (child === undefined) {
+      issues.push({ path: childPath, message: `missing (expected ${expectation(field)})` });
+    } else if (field.kind === "section" && isJsonObject(child)) {
+      findMissing(field, child, childPath, issues);
+    }
   }
 }
 
@@ -148,7 +172,10 @@ export function fieldAt(section: Section, path: string): Field | undefined {
 }
 
 /** Every leaf of a section with its dotted path, in declaration order. */
-export function* leaves(section: Section, path = ""): Generator<[string, Exclude<Field, SectionField>]> {
+export function* leaves(
+  section: Section,
+  path = "",
+): Generator<[string, Exclude<Field, SectionField>]> {
   for (const [key, field] of Object.entries(section.fields)) {
     const childPath = join(path, key);
     if (field.kind === "section") yield* leaves(field, childPath);

@@ -33,7 +33,8 @@ export interface SuperpeerConfig {
 export const DEFAULT_OPS_PORT = 8470;
 
 // Literal IPv4 or IPv6 address (no host names: nothing here resolves DNS at start-up).
-const IP_LITERAL = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+const IP_LITERAL =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
 /** Names of the target profiles shipped in targets/ plus the built-in workstation profile. */
 export const TARGET_NAMES = [
@@ -53,7 +54,8 @@ export const CONFIG_SCHEMA: Section = {
     target: {
       kind: "string",
       enum: TARGET_NAMES,
-      doc: "Hardware profile from targets/ whose defaults (heap, limits, data directory) apply under this file.",
+      doc:
+        "Hardware profile from targets/ whose defaults (heap, limits, data directory) apply under this file.",
     },
     dataDir: {
       kind: "string",
@@ -77,7 +79,8 @@ export const CONFIG_SCHEMA: Section = {
         keyFile: {
           kind: "string",
           maxLength: 4096,
-          doc: "Ed25519 node key (PKCS#8 PEM); empty means `<dataDir>/node_key.pem`, created with mode 0600.",
+          doc:
+            "Ed25519 node key (PKCS#8 PEM); empty means `<dataDir>/node_key.pem`, created with mode 0600.",
         },
       },
     },
@@ -95,7 +98,8 @@ export const CONFIG_SCHEMA: Section = {
           kind: "string",
           enum: ["logfmt", "json"],
           live: true,
-          doc: "`logfmt` (one `key=value` line per event, for logd/journald) or `json` (JSON lines).",
+          doc:
+            "`logfmt` (one `key=value` line per event, for logd/journald) or `json` (JSON lines).",
         },
         repeatWindowSeconds: {
           kind: "integer",
@@ -103,7 +107,8 @@ export const CONFIG_SCHEMA: Section = {
           max: 3600,
           unit: "s",
           live: true,
-          doc: "Identical warnings/errors within this window are written once, then as `suppressed=N`; 0 writes all.",
+          doc:
+            "Identical warnings/errors within this window are written once, then as `suppressed=N`; 0 writes all.",
         },
       },
     },
@@ -118,7 +123,12 @@ export const CONFIG_SCHEMA: Section = {
           patternHint: "an IPv4 or IPv6 address literal",
           doc: "Address the ops endpoint binds; keep it on loopback unless a firewall guards it.",
         },
-        port: { kind: "integer", min: 0, max: 65535, doc: "TCP port of the ops endpoint; 0 picks a free port." },
+        port: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc: "TCP port of the ops endpoint; 0 picks a free port.",
+        },
         maxConnections: {
           kind: "integer",
           min: 1,
@@ -137,7 +147,8 @@ export const CONFIG_SCHEMA: Section = {
           min: 16,
           max: 16384,
           unit: "MiB",
-          doc: "V8 heap budget; launchers pass it as --max-old-space-size and /status compares it with the real limit.",
+          doc:
+            "V8 heap budget; launchers pass it as --max-old-space-size and /status compares it with the real limit.",
         },
         memoryMb: {
           kind: "integer",
@@ -145,13 +156,15 @@ export const CONFIG_SCHEMA: Section = {
           max: 65536,
           unit: "MiB",
           live: true,
-          doc: "Resident-memory budget of the whole process; /status and /metrics report use against it, a warning is logged above it.",
+          doc:
+            "Resident-memory budget of the whole process; /status and /metrics report use against it, a warning is logged above it.",
         },
         openFiles: {
           kind: "integer",
           min: 64,
           max: 1_048_576,
-          doc: "Open files (sockets) the daemon expects to need; a lower `nofile` limit is warned about at start.",
+          doc:
+            "Open files (sockets) the daemon expects to need; a lower `nofile` limit is warned about at start.",
         },
       },
     },

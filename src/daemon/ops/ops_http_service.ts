@@ -41,9 +41,16 @@ export class OpsHttpService implements Service {
   constructor(init: OpsHttpInit, components: OpsHttpComponents) {
     this.#init = { ...init };
     this.#components = components;
-    this.#requests = components.metrics.counter("superpeer_ops_requests_total", "Ops endpoint requests, by path", ["path"]);
+    this.#requests = components.metrics.counter(
+      "superpeer_ops_requests_total",
+      "Ops endpoint requests, by path",
+      ["path"],
+    );
     this.#refused = components.metrics
-      .counter("superpeer_ops_connections_refused_total", "Ops connections refused at the connection cap");
+      .counter(
+        "superpeer_ops_connections_refused_total",
+        "Ops connections refused at the connection cap",
+      );
   }
 
   /** Where the endpoint listens (the real port when configured with 0). */
@@ -65,7 +72,9 @@ export class OpsHttpService implements Service {
     server.on("connection", (socket: Socket) => {
       if (this.#sockets.size >= this.#init.maxConnections) {
         this.#refused.inc();
-        this.#components.logger.warn("Refused ops connection: at the connection cap", { max: this.#init.maxConnections });
+        this.#components.logger.warn("Refused ops connection: at the connection cap", {
+          max: this.#init.maxConnections,
+        });
         socket.destroy();
         return;
       }
@@ -77,17 +86,26 @@ export class OpsHttpService implements Service {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
         this.#server = undefined;
-        reject(new Error(`cannot listen on ${this.#init.host}:${this.#init.port}: ${error.message}`));
+        reject(
+          new Error(`cannot listen on ${this.#init.host}:${this.#init.port}: ${error.message}`),
+        );
       };
       server.once("error", onError);
       server.listen(this.#init.port, this.#init.host, () => {
         server.off("error", onError);
-        server.on("error", (error) => this.#components.logger.warn("Ops endpoint error", { error: error.message }));
+        server.on(
+          "error",
+          (error) => this.#components.logger.warn("Ops endpoint error", { error: error.message }),
+        );
         const address = server.address();
-        const port = typeof address === "object" && address !== null ? address.port : this.#init.port;
+        const port = typeof address === "object" && address !== null
+          ? address.port
+          : this.#init.port;
         this.#address = { host: this.#init.host, port };
         this.#components.logger.info("Ops endpoint listening", {
-          url: `http://${this.#init.host.includes(":") ? `[${this.#init.host}]` : this.#init.host}:${port}`,
+          url: `http://${
+            this.#init.host.includes(":") ? `[${this.#init.host}]` : this.#init.host
+          }:${port}`,
         });
         resolve();
       });
@@ -106,7 +124,11 @@ export class OpsHttpService implements Service {
   }
 
   status(): Record<string, unknown> {
-    return { address: this.#address, connections: this.#sockets.size, maxConnections: this.#init.maxConnections };
+    return {
+      address: this.#address,
+      connections: this.#sockets.size,
+      maxConnections: this.#init.maxConnections,
+    };
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -114,29 +136,65 @@ export class OpsHttpService implements Service {
     const known = path === "/healthz" || path === "/status" || path === "/metrics";
     this.#requests.with({ path: known ? path : "other" }).inc();
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return this.#send(res, 405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
+      return this.#send(res, 405, "text/plain; charset=utf-8", "method not allowed\n", {
+        Allow: "GET, HEAD",
+      });
     }
     try {
       switch (path) {
         case "/healthz": {
           const health = this.#components.health();
-          return this.#send(res, health.ok ? 200 : 503, "text/plain; charset=utf-8", `${health.detail}\n`);
+          return this.#send(
+            res,
+            health.ok ? 200 : 503,
+            "text/plain; charset=utf-8",
+            `${health.detail}\n`,
+          );
         }
         case "/status":
-          return this.#send(res, 200, "application/json", JSON.stringify(this.#components.status(), null, 2) + "\n");
+          return this.#send(
+            res,
+            200,
+            "application/json",
+            JSON.stringify(this.#components.status(), null, 2) + "\n",
+          );
         case "/metrics":
-          return this.#send(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheusText(this.#components.registry.collect()));
+          return this.#send(
+            res,
+            200,
+            PROMETHEUS_CONTENT_TYPE,
+            renderPrometheusText(this.#components.registry.collect()),
+          );
         default:
-          return this.#send(res, 404, "text/plain; charset=utf-8", "not found: try /healthz, /status or /metrics\n");
+          return this.#send(
+            res,
+            404,
+            "text/plain; charset=utf-8",
+            "not found: try /healthz, /status or /metrics\n",
+          );
       }
     } catch (error) {
-      this.#components.logger.error("Ops request failed", { path, error: (error as Error).message });
+      this.#components.logger.error("Ops request failed", {
+        path,
+        error: (error as Error).message,
+      });
       return this.#send(res, 500, "text/plain; charset=utf-8", "internal error\n");
     }
   }
 
-  #send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-store", ...headers });
+  #send(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, {
+      "Content-Type": type,
+      "Content-Length": Buffer.byteLength(body),
+      "Cache-Control": "no-store",
+      ...headers,
+    });
     res.end(res.req.method === "HEAD" ? undefined : body);
   }
 }

@@ -36,7 +36,9 @@ function formatLabels(labels: Labels): string {
 export function renderPrometheusText(families: readonly MetricFamily[]): string {
   let out = "";
   for (const family of families) {
-    out += `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`;
+    out += `# HELP ${family.name} ${
+      escapeHelp(family.help)
+    }\n# TYPE ${family.name} ${family.type}\n`;
     for (const sample of family.samples) {
       out += `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`;
     }

@@ -35,7 +35,11 @@ test("resolveConfig rejects an unknown key naming its full path", () => {
 
 test("resolveConfig reports every wrong type and out-of-range value at once", () => {
   const issues = issuesOf(() =>
-    resolveConfig({ ops: { port: 70000, enabled: "yes" }, log: { level: "loud" }, limits: { heapMb: 1.5 } }, [], "t")
+    resolveConfig(
+      { ops: { port: 70000, enabled: "yes" }, log: { level: "loud" }, limits: { heapMb: 1.5 } },
+      [],
+      "t",
+    )
   );
   const byPath = new Map(issues.map((i) => [i.path, i.message]));
   assert.match(byPath.get("ops.port")!, /integer from 0 to 65535, got number 70000/);
@@ -45,13 +49,21 @@ test("resolveConfig reports every wrong type and out-of-range value at once", ()
 });
 
 test("resolveConfig rejects a non-object file, a section given a scalar and a host name as ops.host", () => {
-  assert.is(issuesOf(() => resolveConfig([], [], "t"))[0]!.message, "expected an object, got an array");
+  assert.is(
+    issuesOf(() => resolveConfig([], [], "t"))[0]!.message,
+    "expected an object, got an array",
+  );
   assert.is(issuesOf(() => resolveConfig({ log: "debug" }, [], "t"))[0]!.path, "log");
-  assert.match(issuesOf(() => resolveConfig({ ops: { host: "localhost" } }, [], "t"))[0]!.message, /address literal/);
+  assert.match(
+    issuesOf(() => resolveConfig({ ops: { host: "localhost" } }, [], "t"))[0]!.message,
+    /address literal/,
+  );
 });
 
 test("resolveConfig applies the target profile under the file and --set over both", () => {
-  const config = resolveConfig({ target: "rpi4", limits: { memoryMb: 300 } }, ["limits.openFiles=9000"], "t");
+  const config = resolveConfig({ target: "rpi4", limits: { memoryMb: 300 } }, [
+    "limits.openFiles=9000",
+  ], "t");
   assert.is(config.target, "rpi4");
   assert.is(config.dataDir, "/var/lib/superpeer", "from the profile");
   assert.is(config.limits.heapMb, 128, "from the profile");

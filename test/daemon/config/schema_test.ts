@@ -10,7 +10,9 @@ import { TARGET_PROFILES } from "../../../src/daemon/targets.ts";
 
 test("CONFIG_SCHEMA has a default for every key and a key for every default", () => {
   const schemaPaths = [...leaves(CONFIG_SCHEMA)].map(([path]) => path);
-  for (const path of schemaPaths) assert.ok(valueAt(DEFAULT_CONFIG, path) !== undefined, `default for ${path}`);
+  for (const path of schemaPaths) {
+    assert.ok(valueAt(DEFAULT_CONFIG, path) !== undefined, `default for ${path}`);
+  }
   const defaultPaths: string[] = [];
   const walk = (value: unknown, prefix: string) => {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -33,7 +35,10 @@ test("every target profile's config validates and names itself after its file", 
 
 test("README's configuration reference matches the schema", async () => {
   const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
-  assert.ok(readme.includes(renderConfigReference()), "run: deno run scripts/config_reference.ts --write");
+  assert.ok(
+    readme.includes(renderConfigReference()),
+    "run: deno run scripts/config_reference.ts --write",
+  );
 });
 
 test("diffConfig splits changed keys into live and restart-only", () => {

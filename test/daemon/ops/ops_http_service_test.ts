@@ -11,12 +11,19 @@ async function withOps(
   options: { healthy?: boolean; maxConnections?: number } = {},
 ) {
   const registry = new MetricsRegistry();
-  const ops = new OpsHttpService({ host: "127.0.0.1", port: 0, maxConnections: options.maxConnections ?? 8 }, {
+  const ops = new OpsHttpService({
+    host: "127.0.0.1",
+    port: 0,
+    maxConnections: options.maxConnections ?? 8,
+  }, {
     logger: silentLogger(),
     metrics: registry,
     registry,
     status: () => ({ nodeId: "abc", services: [] }),
-    health: () => (options.healthy ?? true) ? { ok: true, detail: "ok" } : { ok: false, detail: "not ready: relay=starting" },
+    health: () =>
+      (options.healthy ?? true)
+        ? { ok: true, detail: "ok" }
+        : { ok: false, detail: "not ready: relay=starting" },
   });
   await ops.start({ signal: new AbortController().signal });
   try {
@@ -109,7 +116,11 @@ test("OpsHttpService stop() closes idle keep-alive connections and can be called
 test("OpsHttpService start() fails with a clear message when the port is taken", async () => {
   await withOps(async (_base, ops) => {
     const registry = new MetricsRegistry();
-    const second = new OpsHttpService({ host: "127.0.0.1", port: ops.address!.port, maxConnections: 1 }, {
+    const second = new OpsHttpService({
+      host: "127.0.0.1",
+      port: ops.address!.port,
+      maxConnections: 1,
+    }, {
       logger: silentLogger(),
       metrics: registry,
       registry,

@@ -5,7 +5,12 @@ import { renderPrometheusText } from "../../../src/daemon/ops/prometheus_text.ts
 import { parsePrometheusText } from "../../helpers/prometheus_parse.ts";
 
 test("renderPrometheusText writes HELP, TYPE and one line per series", () => {
-  const text = renderPrometheusText([{ name: "up", help: "Up", type: "gauge", samples: [{ labels: {}, value: 1 }] }]);
+  const text = renderPrometheusText([{
+    name: "up",
+    help: "Up",
+    type: "gauge",
+    samples: [{ labels: {}, value: 1 }],
+  }]);
   assert.is(text, "# HELP up Up\n# TYPE up gauge\nup 1\n");
 });
 
@@ -25,7 +30,10 @@ test("renderPrometheusText writes special float values as Prometheus spells them
     name: "g",
     help: "G",
     type: "gauge",
-    samples: [{ labels: { a: "1" }, value: NaN }, { labels: { a: "2" }, value: Infinity }, { labels: { a: "3" }, value: -Infinity }],
+    samples: [{ labels: { a: "1" }, value: NaN }, { labels: { a: "2" }, value: Infinity }, {
+      labels: { a: "3" },
+      value: -Infinity,
+    }],
   }]);
   assert.match(text, /g\{a="1"\} NaN/);
   assert.match(text, /g\{a="2"\} \+Inf/);

@@ -1,4 +1,4 @@
-// Starts superpeer as a child process for tests. Uses Deno.Command: Deno's node:child_process
+// Starts superpeer as a child process for tests and benchmarks. Uses Deno.Command: Deno's node:child_process
 // reports a child that exits 0 after handling SIGTERM as killed by the signal (seen on 2.9.6).
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -75,7 +75,10 @@ export async function startDaemonProcess(
         if (error) reject(error);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern}; stderr:\n${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for ${pattern}; stderr:\n${stderr}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (pattern.test(stderr)) finish();
         else if (done) finish(new Error(`process exited before ${pattern}; stderr:\n${stderr}`));
@@ -114,7 +117,11 @@ export async function runToEnd(
     signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
 }
 
 /** GET a URL and return status and body. */

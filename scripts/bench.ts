@@ -1,0 +1,136 @@
+// deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
+// Benchmarks of the daemon foundation. Prints figures; asserts nothing.
+// Usage: deno run -A scripts/bench.ts [--runs N]
+//   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
+//             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
+//             with Node/Deno ratios
+//   micro     logfmt line cost, suppressed-repeat cost, /metrics render cost, config resolve cost
+import { existsSync } from "node:fs";
+import { ManualClock } from "../src/core/clock.ts";
+import { MetricsRegistry } from "../src/core/metrics.ts";
+import { resolveConfig } from "../src/daemon/config/load_config.ts";
+import { LogSink } from "../src/daemon/log_sink.ts";
+import { renderPrometheusText } from "../src/daemon/ops/prometheus_text.ts";
+import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const runsArg = Deno.args.indexOf("--runs");
+const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Variant {
+  name: string;
+  command: string;
+  args: string[];
+}
+
+function variants(): Variant[] {
+  const out: Variant[] = [{ name: "deno source", command: DENO_BIN, args: ["run", "-A", MAIN_TS] }];
+  const bundle = `${root}dist/superpeer.mjs`;
+  if (existsSync(bundle)) {
+    out.push({ name: "node bundle", command: "node", args: [bundle] });
+    out.push({ name: "deno bundle", command: DENO_BIN, args: ["run", "-A", bundle] });
+  }
+  const sea = `${root}dist/superpeer-node-linux-x64`;
+  if (existsSync(sea)) out.push({ name: "node SEA (x64)", command: sea, args: [] });
+  return out;
+}
+
+interface StartupFigures {
+  readyMs: number;
+  rssMb: number;
+  heapUsedMb: number;
+  stopMs: number;
+}
+
+async function measureStartup(variant: Variant): Promise<StartupFigures> {
+  const ready: number[] = [];
+  const rss: number[] = [];
+  const heap: number[] = [];
+  const stop: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const daemon = await startDaemonProcess(variant.command, variant.args, []);
+    // Poll /healthz: "ready" means it answers 200, not merely that the log line appeared.
+    for (let tries = 0; tries < 100; tries++) {
+      if ((await get(`${daemon.opsUrl}/healthz`)).status === 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ready.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const status = JSON.parse((await get(`${daemon.opsUrl}/status`)).body);
+    rss.push(status.memory.rssBytes / 1048576);
+    heap.push(status.memory.heapUsedBytes / 1048576);
+    const t1 = performance.now();
+    daemon.kill("SIGTERM");
+    const exit = await daemon.exited;
+    stop.push(performance.now() - t1);
+    if (exit.code !== 0) throw new Error(`${variant.name} exited ${exit.code}:\n${daemon.stderr()}`);
+  }
+  return { readyMs: median(ready), rssMb: median(rss), heapUsedMb: median(heap), stopMs: median(stop) };
+}
+
+function timeIt(iterations: number, fn: (i: number) => void): number {
+  for (let i = 0; i < Math.min(1000, iterations); i++) fn(i); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) fn(i);
+  return ((performance.now() - t0) * 1e6) / iterations; // ns per iteration
+}
+
+function micro(): Array<[string, string]> {
+  let bytes = 0;
+  const clock = new ManualClock();
+  const sink = new LogSink({ level: "info", format: "logfmt", repeatWindowMs: 10_000, write: (l) => (bytes += l.length), clock });
+  const log = sink.logger("superpeer:bench");
+  const logfmt = timeIt(200_000, (i) => log.info("Allocation created", { user: "alice", relay: "192.0.2.1:61000", n: i }));
+  const suppressed = timeIt(200_000, () => log.warn("Dropped a malformed datagram", { from: "198.51.100.7:5000" }));
+  const registry = new MetricsRegistry({ maxSeriesPerMetric: 100 });
+  for (let m = 0; m < 10; m++) {
+    const c = registry.counter(`superpeer_bench_${m}_total`, "Bench", ["reason"]);
+    for (let s = 0; s < 50; s++) c.with({ reason: `r${s}` }).inc(s);
+  }
+  const render = timeIt(2_000, () => void renderPrometheusText(registry.collect()));
+  const hot = registry.counter("superpeer_bench_hot_total", "Hot", ["reason"]).with({ reason: "quota" });
+  const inc = timeIt(5_000_000, () => hot.inc());
+  const resolve = timeIt(20_000, () => void resolveConfig({ target: "rpi4", log: { level: "debug" } }, ["ops.port=0"], "bench"));
+  return [
+    ["logfmt info line (3 fields)", `${logfmt.toFixed(0)} ns`],
+    ["suppressed repeated warning", `${suppressed.toFixed(0)} ns`],
+    ["counter inc on a kept child", `${inc.toFixed(1)} ns`],
+    ["/metrics render, 500 series", `${(render / 1000).toFixed(0)} us`],
+    ["resolveConfig (profile + file + --set)", `${(resolve / 1000).toFixed(1)} us`],
+  ];
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+  return [line(header), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+console.log(`superpeer bench: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, ${RUNS} runs each (medians)\n`);
+const startupRows: string[][] = [];
+const figures = new Map<string, StartupFigures>();
+for (const variant of variants()) {
+  const f = await measureStartup(variant);
+  figures.set(variant.name, f);
+  startupRows.push([variant.name, f.readyMs.toFixed(0), f.rssMb.toFixed(1), f.heapUsedMb.toFixed(1), f.stopMs.toFixed(0)]);
+}
+console.log("Startup (spawn to /healthz 200), idle memory after 1 s, SIGTERM to exit:\n");
+console.log(table(["runtime", "ready ms", "RSS MiB", "heap MiB", "stop ms"], startupRows));
+const node = figures.get("node bundle");
+const deno = figures.get("deno bundle");
+if (node && deno) {
+  console.log(
+    `\nNode/Deno (same bundle): ready ${(node.readyMs / deno.readyMs).toFixed(2)}x, RSS ${(node.rssMb / deno.rssMb).toFixed(2)}x`,
+  );
+} else {
+  console.log("\n(no dist/superpeer.mjs: run `npm run build` first to compare Node and Deno)");
+}
+console.log("\nMicro (per operation, Deno, this process):\n");
+console.log(table(["operation", "cost"], micro().map(([a, b]) => [a, b])));
