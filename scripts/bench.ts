@@ -70,9 +70,16 @@ async function measureStartup(variant: Variant): Promise<StartupFigures> {
     daemon.kill("SIGTERM");
     const exit = await daemon.exited;
     stop.push(performance.now() - t1);
-    if (exit.code !== 0) throw new Error(`${variant.name} exited ${exit.code}:\n${daemon.stderr()}`);
+    if (exit.code !== 0) {
+      throw new Error(`${variant.name} exited ${exit.code}:\n${daemon.stderr()}`);
+    }
   }
-  return { readyMs: median(ready), rssMb: median(rss), heapUsedMb: median(heap), stopMs: median(stop) };
+  return {
+    readyMs: median(ready),
+    rssMb: median(rss),
+    heapUsedMb: median(heap),
+    stopMs: median(stop),
+  };
 }
 
 function timeIt(iterations: number, fn: (i: number) => void): number {
@@ -85,19 +92,36 @@ function timeIt(iterations: number, fn: (i: number) => void): number {
 function micro(): Array<[string, string]> {
   let bytes = 0;
   const clock = new ManualClock();
-  const sink = new LogSink({ level: "info", format: "logfmt", repeatWindowMs: 10_000, write: (l) => (bytes += l.length), clock });
+  const sink = new LogSink({
+    level: "info",
+    format: "logfmt",
+    repeatWindowMs: 10_000,
+    write: (l) => (bytes += l.length),
+    clock,
+  });
   const log = sink.logger("superpeer:bench");
-  const logfmt = timeIt(200_000, (i) => log.info("Allocation created", { user: "alice", relay: "192.0.2.1:61000", n: i }));
-  const suppressed = timeIt(200_000, () => log.warn("Dropped a malformed datagram", { from: "198.51.100.7:5000" }));
+  const logfmt = timeIt(
+    200_000,
+    (i) => log.info("Allocation created", { user: "alice", relay: "192.0.2.1:61000", n: i }),
+  );
+  const suppressed = timeIt(
+    200_000,
+    () => log.warn("Dropped a malformed datagram", { from: "198.51.100.7:5000" }),
+  );
   const registry = new MetricsRegistry({ maxSeriesPerMetric: 100 });
   for (let m = 0; m < 10; m++) {
     const c = registry.counter(`superpeer_bench_${m}_total`, "Bench", ["reason"]);
     for (let s = 0; s < 50; s++) c.with({ reason: `r${s}` }).inc(s);
   }
   const render = timeIt(2_000, () => void renderPrometheusText(registry.collect()));
-  const hot = registry.counter("superpeer_bench_hot_total", "Hot", ["reason"]).with({ reason: "quota" });
+  const hot = registry.counter("superpeer_bench_hot_total", "Hot", ["reason"]).with({
+    reason: "quota",
+  });
   const inc = timeIt(5_000_000, () => hot.inc());
-  const resolve = timeIt(20_000, () => void resolveConfig({ target: "rpi4", log: { level: "debug" } }, ["ops.port=0"], "bench"));
+  const resolve = timeIt(
+    20_000,
+    () => void resolveConfig({ target: "rpi4", log: { level: "debug" } }, ["ops.port=0"], "bench"),
+  );
   return [
     ["logfmt info line (3 fields)", `${logfmt.toFixed(0)} ns`],
     ["suppressed repeated warning", `${suppressed.toFixed(0)} ns`],
@@ -109,17 +133,30 @@ function micro(): Array<[string, string]> {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
-  return [line(header), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+  return [
+    line(header),
+    "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|",
+    ...rows.map(line),
+  ].join("\n");
 }
 
-console.log(`superpeer bench: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, ${RUNS} runs each (medians)\n`);
+console.log(
+  `superpeer bench: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, ${RUNS} runs each (medians)\n`,
+);
 const startupRows: string[][] = [];
 const figures = new Map<string, StartupFigures>();
 for (const variant of variants()) {
   const f = await measureStartup(variant);
   figures.set(variant.name, f);
-  startupRows.push([variant.name, f.readyMs.toFixed(0), f.rssMb.toFixed(1), f.heapUsedMb.toFixed(1), f.stopMs.toFixed(0)]);
+  startupRows.push([
+    variant.name,
+    f.readyMs.toFixed(0),
+    f.rssMb.toFixed(1),
+    f.heapUsedMb.toFixed(1),
+    f.stopMs.toFixed(0),
+  ]);
 }
 console.log("Startup (spawn to /healthz 200), idle memory after 1 s, SIGTERM to exit:\n");
 console.log(table(["runtime", "ready ms", "RSS MiB", "heap MiB", "stop ms"], startupRows));
@@ -127,7 +164,9 @@ const node = figures.get("node bundle");
 const deno = figures.get("deno bundle");
 if (node && deno) {
   console.log(
-    `\nNode/Deno (same bundle): ready ${(node.readyMs / deno.readyMs).toFixed(2)}x, RSS ${(node.rssMb / deno.rssMb).toFixed(2)}x`,
+    `\nNode/Deno (same bundle): ready ${(node.readyMs / deno.readyMs).toFixed(2)}x, RSS ${
+      (node.rssMb / deno.rssMb).toFixed(2)
+    }x`,
   );
 } else {
   console.log("\n(no dist/superpeer.mjs: run `npm run build` first to compare Node and Deno)");

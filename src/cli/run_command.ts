@@ -1,6 +1,5 @@
 import { ConfigError, describeError, SuperpeerError } from "../core/errors.ts";
 import { loadConfig } from "../daemon/config/load_config.ts";
-import { checkRuntime } from "../daemon/runtime.ts";
 import { startSuperpeer } from "../daemon/superpeer_daemon.ts";
 import type { CliIo } from "./cli_io.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -20,7 +19,6 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     );
     return ExitCode.Usage;
   }
-  checkRuntime();
   const sets = stringsOption(parsed, "set");
   const loaded = await loadConfig({ path: stringOption(parsed, "config"), sets, env: io.env });
   let running;

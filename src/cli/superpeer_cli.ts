@@ -7,6 +7,7 @@ import { keygenCommand } from "./keygen_command.ts";
 import { isUsageError, runCommand } from "./run_command.ts";
 import { statusCommand } from "./status_command.ts";
 import { versionCommand } from "./version_command.ts";
+import { checkRuntime } from "../daemon/runtime.ts";
 
 /**
  * Runs one `superpeer` command line and returns its exit code; never throws.
@@ -19,6 +20,9 @@ import { versionCommand } from "./version_command.ts";
 export async function superpeerCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (
+      command !== undefined && !["help", "--help", "-h", "version", "--version"].includes(command)
+    ) checkRuntime();
     switch (command) {
       case undefined:
       case "help":

@@ -4,7 +4,13 @@ import * as assert from "uvu/assert";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DENO_BIN, get, MAIN_TS, runToEnd, startDaemonProcess } from "../../scripts/lib/daemon_process.ts";
+import {
+  DENO_BIN,
+  get,
+  MAIN_TS,
+  runToEnd,
+  startDaemonProcess,
+} from "../../scripts/lib/daemon_process.ts";
 import { parsePrometheusText } from "../helpers/prometheus_parse.ts";
 
 const DENO_ARGS = ["run", "-A", MAIN_TS];
