@@ -1,9 +1,11 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Test runner: loads every test/**/*_test.ts into uvu, runs them, and ends with the one line
-// `N passed, N failed` that CI reads. Usage: deno run -A test/run.ts [--interop] [filter ...]
+// `N passed, N failed` that CI reads.
+// Usage: deno run -A test/run.ts [--with interop|release ...] [--only interop|release] [filter ...]
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 
 /** A suite that has not finished after this long is counted as failed and the run goes on. */
 const SUITE_TIMEOUT_MS = 120_000;
@@ -17,18 +19,23 @@ const uvu = globalThis as unknown as {
 };
 
 const root = fileURLToPath(new URL(".", import.meta.url));
-const args = Deno.args;
-const withInterop = args.includes("--interop");
-const onlyInterop = args.includes("--only-interop");
-const filters = args.filter((a) => !a.startsWith("--"));
+
+/** Suites kept out of `npm test`: they need built artifacts or installed interop tools. */
+const OPT_IN_SUITES = ["interop", "release"];
+
+const { values, positionals: filters } = parseArgs({
+  args: Deno.args,
+  options: { with: { type: "string", multiple: true }, only: { type: "string" } },
+  allowPositionals: true,
+});
+const extraSuites = new Set(values.with ?? []);
 
 async function findTests(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name === "fixtures") continue;
-      out.push(...await findTests(path));
+      if (entry.name !== "fixtures") out.push(...await findTests(path));
     } else if (entry.name.endsWith("_test.ts")) {
       out.push(path);
     }
@@ -36,9 +43,12 @@ async function findTests(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-const isInterop = (file: string) => relative(root, file).startsWith("interop/");
+const suiteOf = (file: string) => {
+  const top = relative(root, file).split("/")[0]!;
+  return OPT_IN_SUITES.includes(top) ? top : "default";
+};
 const files = (await findTests(root))
-  .filter((f) => (onlyInterop ? isInterop(f) : withInterop || !isInterop(f)))
+  .filter((f) => (values.only ? suiteOf(f) === values.only : suiteOf(f) === "default" || extraSuites.has(suiteOf(f))))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
 // uvu reads UVU_DEFER when its module is first evaluated, so set it before anything imports uvu.
 uvu.UVU_DEFER = 1;
