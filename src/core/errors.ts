@@ -10,7 +10,11 @@ export type SuperpeerErrorCode =
   | "DATA_DIR"
   | "KEY_FILE"
   | "OPS_UNREACHABLE"
-  | "BUILD";
+  | "BUILD"
+  | "CBOR_FORMAT"
+  | "OVERLAY_DECODE"
+  | "OVERLAY_ENCODE"
+  | "OVERLAY_SECURITY";
 
 /**
  * Base class of superpeer's own errors: a stable string `code` for programs, a sentence for people.

@@ -1,0 +1,51 @@
+import { Decoder, Encoder } from "cbor-x";
+import { type CborSubsetLimits, MAX_UINT, scanCborSubset } from "./cbor_subset.ts";
+
+/** The values of our CBOR subset as JavaScript sees them. */
+export type CborValue = number | Uint8Array | string | boolean | null | readonly CborValue[];
+
+// STYLE rule 4: one module-level encoder, no records, no shared structures; Uint8Array as a plain
+// byte string (cbor-x would otherwise tag it as a typed array).
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true });
+// No int64AsNumber: the subset scan refuses integers above 2^32-1, so cbor-x never sees a 64-bit one.
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+
+
+/** A value that cannot be encoded in our subset (negative, fractional or too large a number, other types). */
+export class CborValueError extends TypeError {}
+
+function check(value: unknown, path: string): void {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_UINT) {
+      throw new CborValueError(`Cannot encode ${value} at ${path}: only unsigned integers up to 2^32-1`);
+    }
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`);
+  } else if (!(value instanceof Uint8Array) && typeof value !== "string" && typeof value !== "boolean" && value !== null) {
+    throw new CborValueError(`Cannot encode ${typeof value} at ${path}: not in the CBOR subset`);
+  }
+}
+
+/**
+ * Encodes a value of the subset deterministically (shortest forms, definite lengths) and returns
+ * bytes the caller owns.
+ *
+ * @example
+ * ```ts
+ * encodeCbor([23, new Uint8Array(0)]); // 82 17 40
+ * ```
+ */
+export function encodeCbor(value: CborValue): Uint8Array {
+  check(value, "$");
+  // encode() returns a view into cbor-x's reused slab: copy what we keep (STYLE rule 4).
+  return encoder.encode(value).slice();
+}
+
+/**
+ * Decodes one data item after checking that it is well-formed CBOR of the subset within `limits`;
+ * throws CborFormatError (with the byte offset) otherwise.
+ */
+export function decodeCbor(bytes: Uint8Array, limits: CborSubsetLimits): CborValue {
+  scanCborSubset(bytes, limits);
+  return decoder.decode(bytes) as CborValue;
+}

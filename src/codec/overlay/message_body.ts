@@ -1,0 +1,64 @@
+import { type CborValue, CborValueError, decodeCbor, encodeCbor } from "../cbor/cbor_codec.ts";
+import { CborFormatError } from "../cbor/cbor_subset.ts";
+import type { BodyCodec } from "./body_codec.ts";
+import { BODY_CBOR_LIMITS } from "./cbor_limits.ts";
+import { ErrorCode } from "./constants.ts";
+import { type PingAns, pingAnsCodec, type PingReq, pingReqCodec } from "./messages/ping.ts";
+import { OverlayDecodeError, OverlayEncodeError } from "./overlay_errors.ts";
+import { asArray, asUint } from "./shape.ts";
+
+/** Every overlay message body, discriminated by its RFC 6940 message code. */
+export type MessageBody = PingReq | PingAns;
+
+// deno-lint-ignore no-explicit-any -- the map is keyed by code; each entry's type matches its code
+const CODECS = new Map<number, BodyCodec<any>>();
+function register<M extends MessageBody>(codec: BodyCodec<M>): void {
+  CODECS.set(codec.code, codec);
+}
+register(pingReqCodec);
+register(pingAnsCodec);
+
+/** The codec for a message code, or undefined for a code this node does not know. */
+export function bodyCodecFor(code: number): BodyCodec<MessageBody> | undefined {
+  return CODECS.get(code);
+}
+
+/** Names of every known message, by code (for logs, metrics and the bench). */
+export function messageName(code: number): string {
+  return CODECS.get(code)?.name ?? `Unknown(${code})`;
+}
+
+/**
+ * Encodes a message body as `[code, ...fields]`.
+ *
+ * @example
+ * ```ts
+ * encodeMessageBody({ code: MessageCode.PingReq, padding: new Uint8Array(0) }); // 82 17 40
+ * ```
+ */
+export function encodeMessageBody(body: MessageBody): Uint8Array {
+  const codec = CODECS.get(body.code);
+  if (codec === undefined) throw new OverlayEncodeError(`unknown message code ${body.code}`);
+  try {
+    return encodeCbor([body.code, ...codec.encodeFields(body)]);
+  } catch (error) {
+    if (error instanceof CborValueError) throw new OverlayEncodeError(error.message);
+    throw error;
+  }
+}
+
+/** Decodes a message body; unknown codes and malformed fields are OverlayDecodeErrors. */
+export function decodeMessageBody(bytes: Uint8Array): MessageBody {
+  let value: CborValue;
+  try {
+    value = decodeCbor(bytes, BODY_CBOR_LIMITS);
+  } catch (error) {
+    if (error instanceof CborFormatError) throw new OverlayDecodeError(`body byte ${error.offset}`, error.message);
+    throw error;
+  }
+  const array = asArray(value, "body", 1, BODY_CBOR_LIMITS.maxArrayItems);
+  const code = asUint(array[0], "body.code", 0xffff);
+  const codec = CODECS.get(code);
+  if (codec === undefined) throw new OverlayDecodeError("body.code", `unknown message code ${code}`, ErrorCode.InvalidMessage);
+  return codec.decodeFields(array.slice(1), codec.name) as MessageBody;
+}
