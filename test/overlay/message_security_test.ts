@@ -36,7 +36,10 @@ function sealed(overrides: { sentAt?: number; overlayId?: number } = {}) {
   return decodeFrame(frame) as MessageFrame;
 }
 
-function refusal(frame: MessageFrame, context: Partial<Parameters<typeof openMessage>[1]> = {}): string {
+function refusal(
+  frame: MessageFrame,
+  context: Partial<Parameters<typeof openMessage>[1]> = {},
+): string {
   try {
     openMessage(frame, { overlayId: 0x1234, admission: acceptAll, nowSeconds: NOW, ...context });
   } catch (error) {
@@ -48,7 +51,11 @@ function refusal(frame: MessageFrame, context: Partial<Parameters<typeof openMes
 }
 
 test("openMessage accepts what sealMessage made and names the sender's node id", () => {
-  const opened = openMessage(sealed(), { overlayId: 0x1234, admission: acceptAll, nowSeconds: NOW });
+  const opened = openMessage(sealed(), {
+    overlayId: 0x1234,
+    admission: acceptAll,
+    nowSeconds: NOW,
+  });
   assert.equal(opened.body, { code: MessageCode.PingReq, padding: new Uint8Array(3) });
   assert.equal(opened.senderNodeId, key.nodeId);
   assert.equal(opened.envelope.destinations, [{ type: "node", id: other.nodeId }]);
@@ -95,7 +102,9 @@ test("openMessage with a replay guard accepts a transaction once", () => {
 
 test("openMessage: per-hop fields may change without breaking the signature", () => {
   const frame = sealed();
-  const forwarded = decodeFrame(encodeFrame({ ...frame, ttl: 42, via: [{ type: "node", id: other.nodeId }] })) as MessageFrame;
+  const forwarded = decodeFrame(
+    encodeFrame({ ...frame, ttl: 42, via: [{ type: "node", id: other.nodeId }] }),
+  ) as MessageFrame;
   assert.is(refusal(forwarded), "accepted");
 });
 

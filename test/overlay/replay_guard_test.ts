@@ -6,15 +6,27 @@ import { ReplayGuard } from "../../src/overlay/replay_guard.ts";
 function guard(windowSeconds = 300, maxEntries?: number) {
   const clock = new ManualClock(1_764_000_000_000);
   const now = () => Math.floor(clock.now() / 1000);
-  return { clock, now, g: new ReplayGuard({ windowSeconds, ...(maxEntries ? { maxEntries } : {}) }, { clock }) };
+  return {
+    clock,
+    now,
+    g: new ReplayGuard({ windowSeconds, ...(maxEntries ? { maxEntries } : {}) }, { clock }),
+  };
 }
 
 test("ReplayGuard accepts a message once and calls the second copy a duplicate", () => {
   const { g, now } = guard();
   assert.is(g.check("n1", "t1", true, now()), "fresh");
   assert.is(g.check("n1", "t1", true, now()), "duplicate");
-  assert.is(g.check("n1", "t1", false, now()), "fresh", "the answer to that request is another message");
-  assert.is(g.check("n2", "t1", true, now()), "fresh", "another sender may use the same transaction id");
+  assert.is(
+    g.check("n1", "t1", false, now()),
+    "fresh",
+    "the answer to that request is another message",
+  );
+  assert.is(
+    g.check("n2", "t1", true, now()),
+    "fresh",
+    "another sender may use the same transaction id",
+  );
 });
 
 test("ReplayGuard refuses messages outside the window in either direction", () => {

@@ -10,18 +10,22 @@ const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObj
 // No int64AsNumber: the subset scan refuses integers above 2^32-1, so cbor-x never sees a 64-bit one.
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
-
 /** A value that cannot be encoded in our subset (negative, fractional or too large a number, other types). */
 export class CborValueError extends TypeError {}
 
 function check(value: unknown, path: string): void {
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value < 0 || value > MAX_UINT) {
-      throw new CborValueError(`Cannot encode ${value} at ${path}: only unsigned integers up to 2^32-1`);
+      throw new CborValueError(
+        `Cannot encode ${value} at ${path}: only unsigned integers up to 2^32-1`,
+      );
     }
   } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`);
-  } else if (!(value instanceof Uint8Array) && typeof value !== "string" && typeof value !== "boolean" && value !== null) {
+  } else if (
+    !(value instanceof Uint8Array) && typeof value !== "string" && typeof value !== "boolean" &&
+    value !== null
+  ) {
     throw new CborValueError(`Cannot encode ${typeof value} at ${path}: not in the CBOR subset`);
   }
 }

@@ -51,7 +51,10 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
     if (info < 24) return info;
     const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0;
     if (size === 0) {
-      throw new CborFormatError(start, info === 31 ? "indefinite length is not allowed" : "reserved additional information");
+      throw new CborFormatError(
+        start,
+        info === 31 ? "indefinite length is not allowed" : "reserved additional information",
+      );
     }
     if (pos + size > bytes.length) throw new CborFormatError(start, "truncated argument");
     let value = 0;
@@ -60,7 +63,9 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
     // RFC 8949 section 4.2.1: arguments use the shortest form.
     const min = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
     if (value < min) throw new CborFormatError(start, "argument not in shortest form");
-    if (!Number.isSafeInteger(value)) throw new CborFormatError(start, "integer larger than 2^53-1");
+    if (!Number.isSafeInteger(value)) {
+      throw new CborFormatError(start, "integer larger than 2^53-1");
+    }
     return value;
   };
 
@@ -71,15 +76,21 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
     const major = initial >> 5;
     const info = initial & 0x1f;
     let arrayLength = 0;
-    if (++items > limits.maxItems) throw new CborFormatError(start, `more than ${limits.maxItems} data items`);
+    if (++items > limits.maxItems) {
+      throw new CborFormatError(start, `more than ${limits.maxItems} data items`);
+    }
     switch (major) {
       case 0:
-        if (readArgument(info, start) > MAX_UINT) throw new CborFormatError(start, "integer larger than 2^32-1");
+        if (readArgument(info, start) > MAX_UINT) {
+          throw new CborFormatError(start, "integer larger than 2^32-1");
+        }
         break;
       case 2:
       case 3: {
         const length = readArgument(info, start);
-        if (pos + length > bytes.length) throw new CborFormatError(start, "string runs past the end");
+        if (pos + length > bytes.length) {
+          throw new CborFormatError(start, "string runs past the end");
+        }
         if (major === 3) {
           try {
             utf8.decode(bytes.subarray(pos, pos + length));
@@ -93,7 +104,10 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
       case 4: {
         arrayLength = readArgument(info, start);
         if (arrayLength > limits.maxArrayItems) {
-          throw new CborFormatError(start, `array of ${arrayLength} items (at most ${limits.maxArrayItems})`);
+          throw new CborFormatError(
+            start,
+            `array of ${arrayLength} items (at most ${limits.maxArrayItems})`,
+          );
         }
         // This array's depth is one more than the number of arrays still open around it.
         if (remaining.length + 1 > limits.maxDepth) {
@@ -103,13 +117,20 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
       }
       case 7:
         if (info !== 20 && info !== 21 && info !== 22) {
-          throw new CborFormatError(start, info >= 25 && info <= 27 ? "floats are not allowed" : "simple value not allowed");
+          throw new CborFormatError(
+            start,
+            info >= 25 && info <= 27 ? "floats are not allowed" : "simple value not allowed",
+          );
         }
         break;
       default:
         throw new CborFormatError(
           start,
-          major === 1 ? "negative integers are not allowed" : major === 5 ? "maps are not allowed" : "tags are not allowed",
+          major === 1
+            ? "negative integers are not allowed"
+            : major === 5
+            ? "maps are not allowed"
+            : "tags are not allowed",
         );
     }
     // The item fills one slot of the array around it; a non-empty array opens a level of its own;
@@ -118,5 +139,7 @@ export function scanCborSubset(bytes: Uint8Array, limits: CborSubsetLimits): voi
     if (major === 4 && arrayLength > 0) remaining.push(arrayLength);
     while (remaining.length > 0 && remaining[remaining.length - 1] === 0) remaining.pop();
   } while (remaining.length > 0);
-  if (pos !== bytes.length) throw new CborFormatError(pos, `${bytes.length - pos} bytes after the data item`);
+  if (pos !== bytes.length) {
+    throw new CborFormatError(pos, `${bytes.length - pos} bytes after the data item`);
+  }
 }

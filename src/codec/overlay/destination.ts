@@ -18,7 +18,9 @@ const RESOURCE_TAG = 2;
 export function encodeDestination(destination: Destination): CborValue {
   switch (destination.type) {
     case "node":
-      if (destination.id.length !== NODE_ID_BYTES) throw new OverlayEncodeError(`node id of ${destination.id.length} bytes`);
+      if (destination.id.length !== NODE_ID_BYTES) {
+        throw new OverlayEncodeError(`node id of ${destination.id.length} bytes`);
+      }
       return destination.id;
     case "resource":
       if (destination.id.length !== RESOURCE_ID_BYTES) {
@@ -34,12 +36,19 @@ export function encodeDestination(destination: Destination): CborValue {
 }
 
 export function decodeDestination(value: CborValue, place: string): Destination {
-  if (value instanceof Uint8Array) return { type: "node", id: asBytes(value, place, NODE_ID_BYTES, NODE_ID_BYTES) };
+  if (value instanceof Uint8Array) {
+    return { type: "node", id: asBytes(value, place, NODE_ID_BYTES, NODE_ID_BYTES) };
+  }
   if (typeof value === "number") return { type: "opaque", id: asUint(value, place, 0xffff) };
   if (Array.isArray(value)) {
     const [tag, id] = asArray(value, place, 2, 2);
-    if (tag !== RESOURCE_TAG) throw new OverlayDecodeError(`${place}[0]`, `unknown destination type ${String(tag)}`);
-    return { type: "resource", id: asBytes(id, `${place}[1]`, RESOURCE_ID_BYTES, RESOURCE_ID_BYTES) };
+    if (tag !== RESOURCE_TAG) {
+      throw new OverlayDecodeError(`${place}[0]`, `unknown destination type ${String(tag)}`);
+    }
+    return {
+      type: "resource",
+      id: asBytes(id, `${place}[1]`, RESOURCE_ID_BYTES, RESOURCE_ID_BYTES),
+    };
   }
   throw new OverlayDecodeError(place, "expected a node id, [2, resource id] or a compressed id");
 }

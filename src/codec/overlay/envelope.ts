@@ -60,10 +60,14 @@ function encodeProof(proof: AdmissionProof): CborValue {
     case "none":
       return null;
     case "certificate":
-      if (proof.certificate.length > MAX_CERTIFICATE_BYTES) throw new OverlayEncodeError("certificate too large");
+      if (proof.certificate.length > MAX_CERTIFICATE_BYTES) {
+        throw new OverlayEncodeError("certificate too large");
+      }
       return [PROOF_CERTIFICATE, proof.certificate];
     case "mac":
-      if (proof.mac.length !== ADMISSION_MAC_BYTES) throw new OverlayEncodeError(`admission MAC of ${proof.mac.length} bytes`);
+      if (proof.mac.length !== ADMISSION_MAC_BYTES) {
+        throw new OverlayEncodeError(`admission MAC of ${proof.mac.length} bytes`);
+      }
       return [PROOF_MAC, proof.mac];
   }
 }
@@ -78,18 +82,30 @@ function decodeProof(value: CborValue | undefined, place: string): AdmissionProo
 }
 
 function checkUint(value: number, name: string, max = 0xffff_ffff): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new OverlayEncodeError(`${name} ${value} out of range`);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new OverlayEncodeError(`${name} ${value} out of range`);
+  }
 }
 
 /** Encodes an envelope; these bytes are what the sender signs. */
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
-  if (envelope.transactionId.length !== TRANSACTION_ID_BYTES) throw new OverlayEncodeError("transaction id must be 8 bytes");
-  if (envelope.senderKey.length !== PUBLIC_KEY_BYTES) throw new OverlayEncodeError("sender key must be 32 bytes");
-  if (envelope.destinations.length < 1 || envelope.destinations.length > MAX_DESTINATIONS) {
-    throw new OverlayEncodeError(`${envelope.destinations.length} destinations (1 to ${MAX_DESTINATIONS})`);
+  if (envelope.transactionId.length !== TRANSACTION_ID_BYTES) {
+    throw new OverlayEncodeError("transaction id must be 8 bytes");
   }
-  if (envelope.options.length > MAX_FORWARDING_OPTIONS) throw new OverlayEncodeError("too many forwarding options");
-  if (envelope.body.length > MAX_MESSAGE_BYTES) throw new OverlayEncodeError(`body of ${envelope.body.length} bytes`);
+  if (envelope.senderKey.length !== PUBLIC_KEY_BYTES) {
+    throw new OverlayEncodeError("sender key must be 32 bytes");
+  }
+  if (envelope.destinations.length < 1 || envelope.destinations.length > MAX_DESTINATIONS) {
+    throw new OverlayEncodeError(
+      `${envelope.destinations.length} destinations (1 to ${MAX_DESTINATIONS})`,
+    );
+  }
+  if (envelope.options.length > MAX_FORWARDING_OPTIONS) {
+    throw new OverlayEncodeError("too many forwarding options");
+  }
+  if (envelope.body.length > MAX_MESSAGE_BYTES) {
+    throw new OverlayEncodeError(`body of ${envelope.body.length} bytes`);
+  }
   checkUint(envelope.overlayId, "overlay id");
   checkUint(envelope.maxResponseLength, "max response length");
   checkUint(envelope.sentAt, "sent-at time");
@@ -117,21 +133,34 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
     value = decodeCbor(bytes, ENVELOPE_CBOR_LIMITS);
   } catch (error) {
-    if (error instanceof CborFormatError) throw new OverlayDecodeError(`envelope byte ${error.offset}`, error.message);
+    if (error instanceof CborFormatError) {
+      throw new OverlayDecodeError(`envelope byte ${error.offset}`, error.message);
+    }
     throw error;
   }
   const fields = asArray(value, "envelope", 1, 10);
   const version = asUint(fields[0], "envelope.version");
   if (version !== OVERLAY_PROTOCOL_VERSION) {
-    throw new OverlayDecodeError("envelope.version", `version ${version}, this node speaks ${OVERLAY_PROTOCOL_VERSION}`, ErrorCode.IncompatibleWithOverlay);
+    throw new OverlayDecodeError(
+      "envelope.version",
+      `version ${version}, this node speaks ${OVERLAY_PROTOCOL_VERSION}`,
+      ErrorCode.IncompatibleWithOverlay,
+    );
   }
   asArray(value, "envelope", 10, 10);
   return {
     overlayId: asUint(fields[1], "envelope.overlayId"),
-    transactionId: asBytes(fields[2], "envelope.transactionId", TRANSACTION_ID_BYTES, TRANSACTION_ID_BYTES),
+    transactionId: asBytes(
+      fields[2],
+      "envelope.transactionId",
+      TRANSACTION_ID_BYTES,
+      TRANSACTION_ID_BYTES,
+    ),
     destinations: (() => {
       const list = asList(fields[3], "envelope.destinations", MAX_DESTINATIONS, decodeDestination);
-      if (list.length === 0) throw new OverlayDecodeError("envelope.destinations", "expected at least one destination");
+      if (list.length === 0) {
+        throw new OverlayDecodeError("envelope.destinations", "expected at least one destination");
+      }
       return list;
     })(),
     options: asList(fields[4], "envelope.options", MAX_FORWARDING_OPTIONS, (o, place) => {

@@ -1,4 +1,9 @@
-import { ErrorCode, FRAGMENT_CHUNK_BYTES, MAX_DATAGRAM_BYTES, MAX_MESSAGE_BYTES } from "./constants.ts";
+import {
+  ErrorCode,
+  FRAGMENT_CHUNK_BYTES,
+  MAX_DATAGRAM_BYTES,
+  MAX_MESSAGE_BYTES,
+} from "./constants.ts";
 import { encodeFrame } from "./frame.ts";
 import { OverlayEncodeError } from "./overlay_errors.ts";
 
@@ -15,7 +20,9 @@ import { OverlayEncodeError } from "./overlay_errors.ts";
 export function fragmentFrame(frame: Uint8Array, transactionId: Uint8Array): Uint8Array[] {
   if (frame.length <= MAX_DATAGRAM_BYTES) return [frame];
   if (frame.length > MAX_MESSAGE_BYTES) {
-    throw new OverlayEncodeError(`message of ${frame.length} bytes exceeds ${MAX_MESSAGE_BYTES} (error ${ErrorCode.MessageTooLarge})`);
+    throw new OverlayEncodeError(
+      `message of ${frame.length} bytes exceeds ${MAX_MESSAGE_BYTES} (error ${ErrorCode.MessageTooLarge})`,
+    );
   }
   const out: Uint8Array[] = [];
   for (let offset = 0; offset < frame.length; offset += FRAGMENT_CHUNK_BYTES) {

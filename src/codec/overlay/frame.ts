@@ -43,13 +43,33 @@ export interface FragmentFrame {
 /** Encodes a frame. Message frames longer than MAX_DATAGRAM_BYTES must be fragmented to be sent. */
 export function encodeFrame(frame: Frame): Uint8Array {
   if (frame.type === "fragment") {
-    if (frame.transactionId.length !== TRANSACTION_ID_BYTES) throw new OverlayEncodeError("transaction id must be 8 bytes");
-    return encodeCbor([FrameType.Fragment, frame.transactionId, frame.offset, frame.total, frame.chunk]);
+    if (frame.transactionId.length !== TRANSACTION_ID_BYTES) {
+      throw new OverlayEncodeError("transaction id must be 8 bytes");
+    }
+    return encodeCbor([
+      FrameType.Fragment,
+      frame.transactionId,
+      frame.offset,
+      frame.total,
+      frame.chunk,
+    ]);
   }
-  if (!Number.isInteger(frame.ttl) || frame.ttl < 0 || frame.ttl > 255) throw new OverlayEncodeError(`TTL ${frame.ttl}`);
-  if (frame.via.length > MAX_VIA_ENTRIES) throw new OverlayEncodeError(`via list of ${frame.via.length} entries`);
-  if (frame.signature.length !== SIGNATURE_BYTES) throw new OverlayEncodeError("signature must be 64 bytes");
-  return encodeCbor([FrameType.Message, frame.ttl, frame.via.map(encodeDestination), frame.envelope, frame.signature]);
+  if (!Number.isInteger(frame.ttl) || frame.ttl < 0 || frame.ttl > 255) {
+    throw new OverlayEncodeError(`TTL ${frame.ttl}`);
+  }
+  if (frame.via.length > MAX_VIA_ENTRIES) {
+    throw new OverlayEncodeError(`via list of ${frame.via.length} entries`);
+  }
+  if (frame.signature.length !== SIGNATURE_BYTES) {
+    throw new OverlayEncodeError("signature must be 64 bytes");
+  }
+  return encodeCbor([
+    FrameType.Message,
+    frame.ttl,
+    frame.via.map(encodeDestination),
+    frame.envelope,
+    frame.signature,
+  ]);
 }
 
 /**
@@ -57,12 +77,16 @@ export function encodeFrame(frame: Frame): Uint8Array {
  * MAX_MESSAGE_BYTES for a reassembled message; anything longer is refused before decoding.
  */
 export function decodeFrame(bytes: Uint8Array, maxBytes: number = MAX_DATAGRAM_BYTES): Frame {
-  if (bytes.length > maxBytes) throw new OverlayDecodeError("frame", `${bytes.length} bytes, at most ${maxBytes}`);
+  if (bytes.length > maxBytes) {
+    throw new OverlayDecodeError("frame", `${bytes.length} bytes, at most ${maxBytes}`);
+  }
   let value: CborValue;
   try {
     value = decodeCbor(bytes, FRAME_CBOR_LIMITS);
   } catch (error) {
-    if (error instanceof CborFormatError) throw new OverlayDecodeError(`frame byte ${error.offset}`, error.message);
+    if (error instanceof CborFormatError) {
+      throw new OverlayDecodeError(`frame byte ${error.offset}`, error.message);
+    }
     throw error;
   }
   const fields = asArray(value, "frame", 5, 5);
@@ -74,7 +98,12 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = MAX_DATAGRAM_B
     const chunk = asBytes(fields[4], "fragment.chunk", 1, total - offset);
     return {
       type: "fragment",
-      transactionId: asBytes(fields[1], "fragment.transactionId", TRANSACTION_ID_BYTES, TRANSACTION_ID_BYTES),
+      transactionId: asBytes(
+        fields[1],
+        "fragment.transactionId",
+        TRANSACTION_ID_BYTES,
+        TRANSACTION_ID_BYTES,
+      ),
       offset,
       total,
       chunk,
@@ -91,5 +120,6 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = MAX_DATAGRAM_B
 
 /** Cheap sniffer for demultiplexing: could these bytes be a frame (array of 5, type 1 or 2)? */
 export function isFrame(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x85 && (bytes[1] === FrameType.Message || bytes[1] === FrameType.Fragment);
+  return bytes.length >= 2 && bytes[0] === 0x85 &&
+    (bytes[1] === FrameType.Message || bytes[1] === FrameType.Fragment);
 }

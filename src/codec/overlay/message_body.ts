@@ -3,20 +3,95 @@ import { CborFormatError } from "../cbor/cbor_subset.ts";
 import type { BodyCodec } from "./body_codec.ts";
 import { BODY_CBOR_LIMITS } from "./cbor_limits.ts";
 import { ErrorCode } from "./constants.ts";
+import {
+  type AppAttachAns,
+  appAttachAnsCodec,
+  type AppAttachReq,
+  appAttachReqCodec,
+} from "./messages/app_attach.ts";
+import {
+  type ConfigUpdateAns,
+  configUpdateAnsCodec,
+  type ConfigUpdateReq,
+  configUpdateReqCodec,
+} from "./messages/config_update.ts";
+import { type ErrorResponse, errorResponseCodec } from "./messages/error_response.ts";
+import { type FetchAns, fetchAnsCodec, type FetchReq, fetchReqCodec } from "./messages/fetch.ts";
+import { type FindAns, findAnsCodec, type FindReq, findReqCodec } from "./messages/find.ts";
+import { type JoinAns, joinAnsCodec, type JoinReq, joinReqCodec } from "./messages/join.ts";
+import { type LeaveAns, leaveAnsCodec, type LeaveReq, leaveReqCodec } from "./messages/leave.ts";
 import { type PingAns, pingAnsCodec, type PingReq, pingReqCodec } from "./messages/ping.ts";
+import {
+  type RouteQueryAns,
+  routeQueryAnsCodec,
+  type RouteQueryReq,
+  routeQueryReqCodec,
+} from "./messages/route_query.ts";
+import { type StatAns, statAnsCodec, type StatReq, statReqCodec } from "./messages/stat.ts";
+import { type StoreAns, storeAnsCodec, type StoreReq, storeReqCodec } from "./messages/store.ts";
+import {
+  type UpdateAns,
+  updateAnsCodec,
+  type UpdateReq,
+  updateReqCodec,
+} from "./messages/update.ts";
 import { OverlayDecodeError, OverlayEncodeError } from "./overlay_errors.ts";
 import { asArray, asUint } from "./shape.ts";
 
 /** Every overlay message body, discriminated by its RFC 6940 message code. */
-export type MessageBody = PingReq | PingAns;
+export type MessageBody =
+  | StoreReq
+  | StoreAns
+  | FetchReq
+  | FetchAns
+  | FindReq
+  | FindAns
+  | JoinReq
+  | JoinAns
+  | LeaveReq
+  | LeaveAns
+  | UpdateReq
+  | UpdateAns
+  | RouteQueryReq
+  | RouteQueryAns
+  | PingReq
+  | PingAns
+  | StatReq
+  | StatAns
+  | AppAttachReq
+  | AppAttachAns
+  | ConfigUpdateReq
+  | ConfigUpdateAns
+  | ErrorResponse;
 
 // deno-lint-ignore no-explicit-any -- the map is keyed by code; each entry's type matches its code
 const CODECS = new Map<number, BodyCodec<any>>();
 function register<M extends MessageBody>(codec: BodyCodec<M>): void {
   CODECS.set(codec.code, codec);
 }
+register(storeReqCodec);
+register(storeAnsCodec);
+register(fetchReqCodec);
+register(fetchAnsCodec);
+register(findReqCodec);
+register(findAnsCodec);
+register(joinReqCodec);
+register(joinAnsCodec);
+register(leaveReqCodec);
+register(leaveAnsCodec);
+register(updateReqCodec);
+register(updateAnsCodec);
+register(routeQueryReqCodec);
+register(routeQueryAnsCodec);
 register(pingReqCodec);
 register(pingAnsCodec);
+register(statReqCodec);
+register(statAnsCodec);
+register(appAttachReqCodec);
+register(appAttachAnsCodec);
+register(configUpdateReqCodec);
+register(configUpdateAnsCodec);
+register(errorResponseCodec);
 
 /** The codec for a message code, or undefined for a code this node does not know. */
 export function bodyCodecFor(code: number): BodyCodec<MessageBody> | undefined {
@@ -53,12 +128,20 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
   try {
     value = decodeCbor(bytes, BODY_CBOR_LIMITS);
   } catch (error) {
-    if (error instanceof CborFormatError) throw new OverlayDecodeError(`body byte ${error.offset}`, error.message);
+    if (error instanceof CborFormatError) {
+      throw new OverlayDecodeError(`body byte ${error.offset}`, error.message);
+    }
     throw error;
   }
   const array = asArray(value, "body", 1, BODY_CBOR_LIMITS.maxArrayItems);
   const code = asUint(array[0], "body.code", 0xffff);
   const codec = CODECS.get(code);
-  if (codec === undefined) throw new OverlayDecodeError("body.code", `unknown message code ${code}`, ErrorCode.InvalidMessage);
+  if (codec === undefined) {
+    throw new OverlayDecodeError(
+      "body.code",
+      `unknown message code ${code}`,
+      ErrorCode.InvalidMessage,
+    );
+  }
   return codec.decodeFields(array.slice(1), codec.name) as MessageBody;
 }

@@ -3,27 +3,47 @@
 import type { CborValue } from "../cbor/cbor_codec.ts";
 import { OverlayDecodeError } from "./overlay_errors.ts";
 
-export function asArray(value: CborValue | undefined, place: string, min: number, max: number): readonly CborValue[] {
+export function asArray(
+  value: CborValue | undefined,
+  place: string,
+  min: number,
+  max: number,
+): readonly CborValue[] {
   if (!Array.isArray(value)) throw new OverlayDecodeError(place, "expected an array");
   if (value.length < min || value.length > max) {
-    throw new OverlayDecodeError(place, `expected ${min === max ? min : `${min} to ${max}`} items, got ${value.length}`);
+    throw new OverlayDecodeError(
+      place,
+      `expected ${min === max ? min : `${min} to ${max}`} items, got ${value.length}`,
+    );
   }
   return value;
 }
 
 export function asUint(value: CborValue | undefined, place: string, max = 0xffff_ffff): number {
-  if (typeof value !== "number") throw new OverlayDecodeError(place, "expected an unsigned integer");
+  if (typeof value !== "number") {
+    throw new OverlayDecodeError(place, "expected an unsigned integer");
+  }
   if (value > max) throw new OverlayDecodeError(place, `expected at most ${max}, got ${value}`);
   return value;
 }
 
-export function asBytes(value: CborValue | undefined, place: string, min: number, max: number): Uint8Array {
+export function asBytes(
+  value: CborValue | undefined,
+  place: string,
+  min: number,
+  max: number,
+): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new OverlayDecodeError(place, "expected a byte string");
   if (value.length < min || value.length > max) {
-    throw new OverlayDecodeError(place, `expected ${min === max ? min : `${min} to ${max}`} bytes, got ${value.length}`);
+    throw new OverlayDecodeError(
+      place,
+      `expected ${min === max ? min : `${min} to ${max}`} bytes, got ${value.length}`,
+    );
   }
   // Decoders may hand out Buffer subclasses; give callers plain Uint8Arrays.
-  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.length);
+  return value.constructor === Uint8Array
+    ? value
+    : new Uint8Array(value.buffer, value.byteOffset, value.length);
 }
 
 export function asText(value: CborValue | undefined, place: string, maxBytes: number): string {
@@ -41,7 +61,11 @@ export function asBool(value: CborValue | undefined, place: string): boolean {
 }
 
 /** One of the listed codes, as the type `T`. */
-export function asCode<T extends number>(value: CborValue | undefined, place: string, codes: readonly T[]): T {
+export function asCode<T extends number>(
+  value: CborValue | undefined,
+  place: string,
+  codes: readonly T[],
+): T {
   const code = asUint(value, place);
   if (!(codes as readonly number[]).includes(code)) {
     throw new OverlayDecodeError(place, `unknown code ${code} (expected ${codes.join(", ")})`);

@@ -9,7 +9,9 @@ export interface TransportAddress {
 }
 
 export function encodeTransportAddress(address: TransportAddress): CborValue {
-  if (address.ip.length !== 4 && address.ip.length !== 16) throw new OverlayEncodeError(`IP address of ${address.ip.length} bytes`);
+  if (address.ip.length !== 4 && address.ip.length !== 16) {
+    throw new OverlayEncodeError(`IP address of ${address.ip.length} bytes`);
+  }
   if (!Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) {
     throw new OverlayEncodeError(`port ${address.port}`);
   }

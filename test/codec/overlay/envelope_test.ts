@@ -2,7 +2,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encodeCbor } from "../../../src/codec/cbor/cbor_codec.ts";
 import { ErrorCode } from "../../../src/codec/overlay/constants.ts";
-import { decodeEnvelope, encodeEnvelope, type Envelope } from "../../../src/codec/overlay/envelope.ts";
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  type Envelope,
+} from "../../../src/codec/overlay/envelope.ts";
 import { OverlayDecodeError } from "../../../src/codec/overlay/overlay_errors.ts";
 
 const envelope: Envelope = {
@@ -27,25 +31,28 @@ function placeOf(fields: unknown[]): string {
   return "(accepted)";
 }
 
-const valid = () => [
-  1,
-  0xdeadbeef,
-  new Uint8Array(8),
-  [new Uint8Array(16)],
-  [],
-  0,
-  1_764_000_000,
-  new Uint8Array(32),
-  null,
-  new Uint8Array([0x80]),
-] as unknown[];
+const valid = () =>
+  [
+    1,
+    0xdeadbeef,
+    new Uint8Array(8),
+    [new Uint8Array(16)],
+    [],
+    0,
+    1_764_000_000,
+    new Uint8Array(32),
+    null,
+    new Uint8Array([0x80]),
+  ] as unknown[];
 
 test("encodeEnvelope and decodeEnvelope round-trip every admission proof type", () => {
-  for (const admission of [
-    { type: "none" as const },
-    { type: "mac" as const, mac: new Uint8Array(16).fill(3) },
-    { type: "certificate" as const, certificate: new Uint8Array(120).fill(4) },
-  ]) {
+  for (
+    const admission of [
+      { type: "none" as const },
+      { type: "mac" as const, mac: new Uint8Array(16).fill(3) },
+      { type: "certificate" as const, certificate: new Uint8Array(120).fill(4) },
+    ]
+  ) {
     const e = { ...envelope, admission };
     assert.equal(decodeEnvelope(encodeEnvelope(e)), e);
   }
@@ -92,7 +99,10 @@ test("encodeEnvelope refuses out-of-range fields", () => {
   assert.throws(() => encodeEnvelope({ ...envelope, transactionId: new Uint8Array(4) }), /8 bytes/);
   assert.throws(() => encodeEnvelope({ ...envelope, destinations: [] }), /destinations/);
   assert.throws(() => encodeEnvelope({ ...envelope, sentAt: -1 }), /sent-at/);
-  assert.throws(() => encodeEnvelope({ ...envelope, admission: { type: "mac", mac: new Uint8Array(3) } }), /MAC/);
+  assert.throws(
+    () => encodeEnvelope({ ...envelope, admission: { type: "mac", mac: new Uint8Array(3) } }),
+    /MAC/,
+  );
 });
 
 test.run();

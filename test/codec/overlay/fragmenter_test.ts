@@ -1,7 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ManualClock } from "../../../src/core/clock.ts";
-import { FRAGMENT_CHUNK_BYTES, MAX_DATAGRAM_BYTES, MAX_MESSAGE_BYTES } from "../../../src/codec/overlay/constants.ts";
+import {
+  FRAGMENT_CHUNK_BYTES,
+  MAX_DATAGRAM_BYTES,
+  MAX_MESSAGE_BYTES,
+} from "../../../src/codec/overlay/constants.ts";
 import { fragmentFrame } from "../../../src/codec/overlay/fragmenter.ts";
 import { decodeFrame, type FragmentFrame } from "../../../src/codec/overlay/frame.ts";
 import { Reassembler, type ReassemblyDrop } from "../../../src/overlay/reassembler.ts";
@@ -92,7 +96,11 @@ test("Reassembler stays within its byte and message caps, dropping the oldest", 
   r.add("e", fragmentsOf(message(8000))[0]!); // needs bytes: "c" and "d" go
   assert.equal(drops, ["capacity", "capacity", "capacity", "capacity"]);
   assert.is(r.pendingBytes, 8000);
-  assert.is(r.add("f", { ...fragmentsOf(message(3000))[0]!, total: 20_000 }), undefined, "larger than the whole budget");
+  assert.is(
+    r.add("f", { ...fragmentsOf(message(3000))[0]!, total: 20_000 }),
+    undefined,
+    "larger than the whole budget",
+  );
 });
 
 test.run();

@@ -1,10 +1,23 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { INITIAL_TTL, MAX_DATAGRAM_BYTES, MAX_VIA_ENTRIES } from "../../../src/codec/overlay/constants.ts";
-import { decodeFrame, encodeFrame, isFrame, type MessageFrame } from "../../../src/codec/overlay/frame.ts";
-import { OverlayDecodeError, OverlayEncodeError } from "../../../src/codec/overlay/overlay_errors.ts";
+import {
+  INITIAL_TTL,
+  MAX_DATAGRAM_BYTES,
+  MAX_VIA_ENTRIES,
+} from "../../../src/codec/overlay/constants.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  isFrame,
+  type MessageFrame,
+} from "../../../src/codec/overlay/frame.ts";
+import {
+  OverlayDecodeError,
+  OverlayEncodeError,
+} from "../../../src/codec/overlay/overlay_errors.ts";
 
-const hex = (s: string) => new Uint8Array(s.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  new Uint8Array(s.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const node = (fill: number) => new Uint8Array(16).fill(fill);
 
@@ -21,14 +34,18 @@ function decodeError(bytes: Uint8Array): OverlayDecodeError {
 const sample: MessageFrame = {
   type: "message",
   ttl: INITIAL_TTL,
-  via: [{ type: "node", id: node(1) }, { type: "resource", id: node(2) }, { type: "opaque", id: 0x8001 }],
+  via: [{ type: "node", id: node(1) }, { type: "resource", id: node(2) }, {
+    type: "opaque",
+    id: 0x8001,
+  }],
   envelope: new Uint8Array([0x80]),
   signature: new Uint8Array(64).fill(7),
 };
 
 test("encodeFrame writes a message frame byte for byte as overlay.cddl says", () => {
   // [1, 100, [h'01..', [2, h'02..'], 32769], h'80', h'07..']
-  const expected = "85 01 1864 83 50" + "01".repeat(16) + "82 02 50" + "02".repeat(16) + "19 8001" + "41 80" +
+  const expected = "85 01 1864 83 50" + "01".repeat(16) + "82 02 50" + "02".repeat(16) + "19 8001" +
+    "41 80" +
     "58 40" + "07".repeat(64);
   assert.is(toHex(encodeFrame(sample)), toHex(hex(expected)));
 });
@@ -75,8 +92,14 @@ test("decodeFrame names the place of each malformed field", () => {
 });
 
 test("decodeFrame refuses a via list longer than the cap, and encodeFrame will not write one", () => {
-  const via = Array.from({ length: MAX_VIA_ENTRIES + 1 }, () => ({ type: "opaque" as const, id: 1 }));
-  assert.throws(() => encodeFrame({ ...sample, via }), (e: unknown) => e instanceof OverlayEncodeError);
+  const via = Array.from(
+    { length: MAX_VIA_ENTRIES + 1 },
+    () => ({ type: "opaque" as const, id: 1 }),
+  );
+  assert.throws(
+    () => encodeFrame({ ...sample, via }),
+    (e: unknown) => e instanceof OverlayEncodeError,
+  );
   const bytes = hex("85 01 00 98 29" + "01".repeat(41) + " 41 80 5840" + "00".repeat(64));
   assert.is(decodeError(bytes).place, "frame.via");
 });

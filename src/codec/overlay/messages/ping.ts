@@ -26,12 +26,17 @@ export const pingReqCodec: BodyCodec<PingReq> = {
   code: MessageCode.PingReq,
   name: "PingReq",
   encodeFields(message) {
-    if (message.padding.length > MAX_PING_PADDING_BYTES) throw new OverlayEncodeError("ping padding too long");
+    if (message.padding.length > MAX_PING_PADDING_BYTES) {
+      throw new OverlayEncodeError("ping padding too long");
+    }
     return [message.padding];
   },
   decodeFields(fields, place) {
     asArray(fields, place, 1, 1);
-    return { code: MessageCode.PingReq, padding: asBytes(fields[0], `${place}.padding`, 0, MAX_PING_PADDING_BYTES) };
+    return {
+      code: MessageCode.PingReq,
+      padding: asBytes(fields[0], `${place}.padding`, 0, MAX_PING_PADDING_BYTES),
+    };
   },
 };
 
