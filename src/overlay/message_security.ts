@@ -9,7 +9,11 @@ import {
   type ForwardingOption,
 } from "../codec/overlay/envelope.ts";
 import { encodeFrame, type MessageFrame } from "../codec/overlay/frame.ts";
-import { decodeMessageBody, encodeMessageBody, type MessageBody } from "../codec/overlay/message_body.ts";
+import {
+  decodeMessageBody,
+  encodeMessageBody,
+  type MessageBody,
+} from "../codec/overlay/message_body.ts";
 import { isRequestCode } from "../codec/overlay/constants.ts";
 import type { NodeKey } from "../identity/node_key.ts";
 import { nodeIdFromPublicKey } from "../identity/node_key.ts";
@@ -17,14 +21,25 @@ import { SignatureDomain, signInDomain, verifyInDomain } from "../identity/signa
 import type { ReplayGuard } from "./replay_guard.ts";
 
 /** Why a well-formed message was refused. */
-export type MessageRefusal = "wrong-overlay" | "bad-signature" | "stale" | "future" | "duplicate" | "not-admitted";
+export type MessageRefusal =
+  | "wrong-overlay"
+  | "bad-signature"
+  | "stale"
+  | "future"
+  | "duplicate"
+  | "not-admitted";
 
 /** A message that decoded but must not be acted on; `errorCode` is the RELOAD error to answer with. */
 export class MessageSecurityError extends SuperpeerError {
   readonly reason: MessageRefusal;
   readonly errorCode: ErrorCode;
 
-  constructor(reason: MessageRefusal, message: string, errorCode: ErrorCode, options?: { cause?: unknown }) {
+  constructor(
+    reason: MessageRefusal,
+    message: string,
+    errorCode: ErrorCode,
+    options?: { cause?: unknown },
+  ) {
     super("OVERLAY_SECURITY", `Refused overlay message: ${reason}: ${message}`, options);
     this.reason = reason;
     this.errorCode = errorCode;
@@ -82,7 +97,13 @@ export function sealMessage(input: SealInput): SealedMessage {
     body: encodeMessageBody(input.body),
   });
   const signature = signInDomain(input.key.privateKey, SignatureDomain.OverlayMessage, envelope);
-  const frame = encodeFrame({ type: "message", ttl: input.ttl ?? INITIAL_TTL, via: input.via ?? [], envelope, signature });
+  const frame = encodeFrame({
+    type: "message",
+    ttl: input.ttl ?? INITIAL_TTL,
+    via: input.via ?? [],
+    envelope,
+    signature,
+  });
   return { frame, envelope, signature };
 }
 
@@ -127,13 +148,26 @@ export function openMessage(frame: MessageFrame, context: OpenContext): OpenedMe
       throw new MessageSecurityError("future", `sent at ${envelope.sentAt}`, ErrorCode.Forbidden);
     }
   }
-  if (!verifyInDomain(envelope.senderKey, SignatureDomain.OverlayMessage, frame.envelope, frame.signature)) {
-    throw new MessageSecurityError("bad-signature", "the signature does not match the sender key", ErrorCode.Forbidden);
+  if (
+    !verifyInDomain(
+      envelope.senderKey,
+      SignatureDomain.OverlayMessage,
+      frame.envelope,
+      frame.signature,
+    )
+  ) {
+    throw new MessageSecurityError(
+      "bad-signature",
+      "the signature does not match the sender key",
+      ErrorCode.Forbidden,
+    );
   }
   try {
     context.admission.check(envelope.admission, envelope.senderKey, context.nowSeconds);
   } catch (error) {
-    throw new MessageSecurityError("not-admitted", (error as Error).message, ErrorCode.Forbidden, { cause: error });
+    throw new MessageSecurityError("not-admitted", (error as Error).message, ErrorCode.Forbidden, {
+      cause: error,
+    });
   }
   const senderNodeId = nodeIdFromPublicKey(envelope.senderKey);
   const body = decodeMessageBody(envelope.body);
@@ -145,7 +179,11 @@ export function openMessage(frame: MessageFrame, context: OpenContext): OpenedMe
       envelope.sentAt,
     );
     if (verdict !== "fresh") {
-      throw new MessageSecurityError(verdict, `transaction ${Buffer.from(envelope.transactionId).toString("hex")}`, ErrorCode.Forbidden);
+      throw new MessageSecurityError(
+        verdict,
+        `transaction ${Buffer.from(envelope.transactionId).toString("hex")}`,
+        ErrorCode.Forbidden,
+      );
     }
   }
   return { envelope, body, senderNodeId };

@@ -50,7 +50,10 @@ export class Reassembler {
   readonly #pending = new Map<string, Pending>();
   #pendingBytes = 0;
 
-  constructor(init: ReassemblerInit, components: { clock: Clock; onDrop?: (reason: ReassemblyDrop) => void }) {
+  constructor(
+    init: ReassemblerInit,
+    components: { clock: Clock; onDrop?: (reason: ReassemblyDrop) => void },
+  ) {
     this.#maxPendingMessages = init.maxPendingMessages ?? DEFAULT_MAX_PENDING_MESSAGES;
     this.#maxPendingBytes = init.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.#timeoutMs = init.timeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_MS;
@@ -82,7 +85,8 @@ export class Reassembler {
         return undefined;
       }
       while (
-        this.#pending.size >= this.#maxPendingMessages || this.#pendingBytes + fragment.total > this.#maxPendingBytes
+        this.#pending.size >= this.#maxPendingMessages ||
+        this.#pendingBytes + fragment.total > this.#maxPendingBytes
       ) {
         const oldest = this.#pending.values().next();
         if (oldest.done) break;

@@ -62,7 +62,12 @@ export class ReplayGuard {
    * Checks and records one message. `senderId` and `transactionId` as hex or any stable string;
    * `isRequest` keeps a request and its answer (same transaction id) apart.
    */
-  check(senderId: string, transactionId: string, isRequest: boolean, sentAt: number): ReplayVerdict {
+  check(
+    senderId: string,
+    transactionId: string,
+    isRequest: boolean,
+    sentAt: number,
+  ): ReplayVerdict {
     const now = Math.floor(this.#clock.now() / 1000);
     if (sentAt < now - this.#windowSeconds) return "stale";
     if (sentAt > now + this.#windowSeconds) return "future";
