@@ -26,8 +26,8 @@ export function renderConfigReference(): string {
     );
   }
   const profiles = [
-    "| Target | Hardware | `dataDir` | `limits.heapMb` | `limits.memoryMb` | `limits.openFiles` |",
-    "|---|---|---|---|---|---|",
+    "| Target | Hardware | `dataDir` | `limits.heapMb` | `limits.memoryMb` | `limits.openFiles` | `overlay.admission` |",
+    "|---|---|---|---|---|---|---|",
   ];
   for (const profile of TARGET_PROFILES.values()) {
     const get = (path: string) =>
@@ -35,7 +35,9 @@ export function renderConfigReference(): string {
     profiles.push(
       `| \`${profile.name}\` | ${cell(profile.hardware)} | \`${get("dataDir")}\` | ${
         get("limits.heapMb")
-      } | ${get("limits.memoryMb")} | ${get("limits.openFiles")} |`,
+      } | ${get("limits.memoryMb")} | ${get("limits.openFiles")} | \`${
+        get("overlay.admission")
+      }\` |`,
     );
   }
   return [

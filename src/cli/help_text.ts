@@ -16,7 +16,8 @@ Commands:
   run             Run the daemon in the foreground (logs to stderr)
   config check    Validate a config file without starting anything
   config show     Print the effective configuration (defaults, target, file, --set)
-  keygen          Create a node key (Ed25519) and print its node id
+  keygen          Create a node key (Ed25519) and print its node id and public key
+  enroll          Issue an enrollment certificate for a node (operator admission)
   status          Ask a running daemon's ops endpoint for a summary
   version         Print version and runtime
   help [command]  Show help for a command
@@ -45,16 +46,48 @@ ${CONFIG_OPTIONS}
   -h, --help            Show this help
 `,
   keygen: `Usage: superpeer keygen [--out FILE] [--force] [--config FILE] [--set KEY=VALUE ...]
+       superpeer keygen --secret [--out FILE] [--force] [--config FILE] [--set KEY=VALUE ...]
 
-Creates an Ed25519 node key (PKCS#8 PEM, mode 0600) and prints the node id derived from it.
+Creates an Ed25519 node key (PKCS#8 PEM, mode 0600) and prints the node id derived from it and
+its public key (base64url; an operator key's public key goes into overlay.operatorPublicKey).
 Without --out the key goes where the daemon looks for it (identity.keyFile, else
 <dataDir>/node_key.pem). An existing key is never replaced unless --force is given.
 
+With --secret, creates a random 32-byte shared secret (mode 0600) for shared-secret admission
+instead; without --out it goes to overlay.sharedSecretFile, else <dataDir>/overlay.secret. Make
+it once and copy the file to every node of the overlay. Nothing secret is printed.
+
 Options:
-  -o, --out FILE        Where to write the key
-  -f, --force           Replace an existing key file (the node gets a new id)
+  -o, --out FILE        Where to write the key or secret
+  -f, --force           Replace an existing file (a node key: the node gets a new id)
+      --secret          Make an overlay shared secret instead of a node key
 ${CONFIG_OPTIONS}
   -h, --help            Show this help
+`,
+  enroll: `Usage: superpeer enroll --operator-key FILE (--node-key FILE | --public-key B64URL)
+                        [--overlay NAME] [--roles peer,relay,proxy] [--days N] [--out FILE]
+                        [--force] [--config FILE] [--set KEY=VALUE ...]
+
+Issues an enrollment certificate for operator admission (overlay.admission "operator"): the
+operator key signs {node public key, overlay, roles, not-after}. Peers refuse messages from nodes
+without a valid certificate. Make the operator key once with superpeer keygen --out FILE, keep it
+off the access points, and put its public key into overlay.operatorPublicKey on every node.
+
+Prints the node id, roles and not-after time, and writes the certificate (binary, mode 0644);
+without --out it goes to overlay.certificateFile, else <dataDir>/enrollment.cert. An existing
+file is never replaced unless --force is given.
+
+Options:
+      --operator-key FILE   The operator's Ed25519 key (PKCS#8 PEM, from superpeer keygen)
+      --node-key FILE       The node's key file, to certify its public key
+      --public-key B64URL   The node's public key, as superpeer keygen printed it
+      --overlay NAME        Overlay name (default: overlay.name from the configuration)
+      --roles LIST          Comma-separated: peer, relay, proxy (default: all three)
+      --days N              Validity in days, 1 to 3650 (default: 365)
+  -o, --out FILE            Where to write the certificate
+  -f, --force               Replace an existing certificate file
+${CONFIG_OPTIONS}
+  -h, --help                Show this help
 `,
   status: `Usage: superpeer status [--url URL] [--json] [--config FILE] [--set KEY=VALUE ...]
 

@@ -1,6 +1,7 @@
 import { ConfigError, SuperpeerError } from "../core/errors.ts";
 import type { CliIo } from "./cli_io.ts";
 import { configCommand } from "./config_command.ts";
+import { enrollCommand } from "./enroll_command.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { HELP } from "./help_text.ts";
 import { keygenCommand } from "./keygen_command.ts";
@@ -42,6 +43,8 @@ export async function superpeerCli(argv: readonly string[], io: CliIo): Promise<
         return await configCommand(rest, io);
       case "keygen":
         return await keygenCommand(rest, io);
+      case "enroll":
+        return await enrollCommand(rest, io);
       case "status":
         return await statusCommand(rest, io);
       case "version":

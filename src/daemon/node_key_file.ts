@@ -77,3 +77,35 @@ export async function loadOrCreateNodeKey(path: string, log: Logger): Promise<No
   }
   return decodeNodeKeyPem(pem);
 }
+
+/**
+ * Reads an existing Ed25519 key file (never creates one), e.g. the operator key for
+ * `superpeer enroll`. `what` names the key in messages; `exposed` is true when other users may
+ * read the file.
+ */
+export async function readNodeKeyFile(
+  path: string,
+  what = "node key",
+): Promise<{ key: NodeKey; exposed: boolean }> {
+  let pem: string;
+  let mode: number;
+  try {
+    pem = await readFile(path, "utf8");
+    mode = (await stat(path)).mode & 0o777;
+  } catch (error) {
+    throw new SuperpeerError(
+      "KEY_FILE",
+      `Cannot read ${what}: ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  try {
+    return { key: decodeNodeKeyPem(pem), exposed: (mode & 0o077) !== 0 };
+  } catch (error) {
+    throw new SuperpeerError(
+      "KEY_FILE",
+      `Cannot read ${what}: ${path}: not an Ed25519 private key in PKCS#8 PEM`,
+      { cause: error },
+    );
+  }
+}

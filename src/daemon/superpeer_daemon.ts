@@ -100,6 +100,12 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
   const nodeKey = await loadOrCreateNodeKey(keyFilePath(config), sink.logger("superpeer:identity"));
   const nodeId = formatNodeId(nodeKey.nodeId);
   checkBudgets(config, (message, fields) => log.warn(message, fields));
+  if (config.overlay.admission === "open") {
+    log.warn(
+      "Overlay admission is open: anyone can join with a self-made id (Sybil attacks, RFC 6940 section 13.4); use operator or shared-secret outside test meshes",
+      { overlay: config.overlay.name },
+    );
+  }
 
   const daemon = new Daemon({
     logger: sink.logger("superpeer:lifecycle"),

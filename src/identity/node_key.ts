@@ -66,6 +66,35 @@ export function decodeNodeKeyPem(pem: string): NodeKey {
   return fromPrivate(privateKey);
 }
 
+/**
+ * A raw Ed25519 public key as base64url without padding: 43 characters, the last one carrying
+ * only 4 bits (so its two low bits are zero).
+ */
+const PUBLIC_KEY_TEXT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/**
+ * The text form of a raw public key (base64url, no padding), as `keygen` prints it and
+ * `overlay.operatorPublicKey` takes it.
+ *
+ * @example
+ * ```ts
+ * formatPublicKey(key.publicKeyRaw); // RFC 8032 test 1's key: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+ * ```
+ */
+export function formatPublicKey(publicKeyRaw: Uint8Array): string {
+  return Buffer.from(publicKeyRaw).toString("base64url");
+}
+
+/** Parses the text form made by `formatPublicKey`; throws TypeError for anything else. */
+export function parsePublicKey(text: string): Uint8Array {
+  if (!PUBLIC_KEY_TEXT.test(text)) {
+    throw new TypeError(
+      "Cannot read public key: expected 43 base64url characters (a raw 32-byte Ed25519 key)",
+    );
+  }
+  return new Uint8Array(Buffer.from(text, "base64url"));
+}
+
 /** Lower-case hex of a node id, as shown in logs and /status. */
 export function formatNodeId(nodeId: Uint8Array): string {
   return Buffer.from(nodeId).toString("hex");

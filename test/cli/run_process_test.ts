@@ -37,6 +37,11 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
   assert.ok(performance.now() - signalled < 5000);
   assert.match(daemon.stderr(), /msg="Shutting down" reason=SIGTERM/);
   assert.match(daemon.stderr(), /msg=Stopped code=0/);
+  // The built-in defaults use open admission, which is warned about once at start.
+  assert.match(
+    daemon.stderr(),
+    /level=warn .*msg="Overlay admission is open: .*Sybil.*" overlay=superpeer/,
+  );
 });
 
 test("superpeer run exits 0 on SIGINT too and keeps its node id across restarts", async () => {

@@ -27,6 +27,8 @@ test("superpeerCli --help works for every command, exit 0", async () => {
       ["run", "--help"],
       ["config", "--help"],
       ["keygen", "--help"],
+      ["enroll", "--help"],
+      ["help", "enroll"],
       ["status", "--help"],
       ["version", "--help"],
     ]
@@ -107,7 +109,7 @@ test("superpeerCli keygen writes a 0600 key, prints its node id and will not ove
   const out = join(dir, "k.pem");
   const io = fakeIo();
   assert.is(await superpeerCli(["keygen", "--out", out], io), 0);
-  assert.match(io.out(), /^node id [0-9a-f]{32}\n/);
+  assert.match(io.out(), /^node id [0-9a-f]{32}\npublic key [A-Za-z0-9_-]{43}\n/);
   assert.is((await stat(out)).mode & 0o777, 0o600);
   const io2 = fakeIo();
   assert.is(await superpeerCli(["keygen", "--out", out], io2), 1);

@@ -6,9 +6,11 @@ import {
   decodeNodeKeyPem,
   encodeNodeKeyPem,
   formatNodeId,
+  formatPublicKey,
   generateNodeKey,
   NODE_ID_BYTES,
   nodeIdFromPublicKey,
+  parsePublicKey,
 } from "../../src/identity/node_key.ts";
 
 // RFC 8032 section 7.1, TEST 1: secret key 9d61b19d... gives public key d75a9801...
@@ -66,6 +68,25 @@ test("decodeNodeKeyPem rejects garbage and non-Ed25519 keys with KEY_FILE", asyn
     type: "pkcs8",
   }).toString();
   assert.throws(() => decodeNodeKeyPem(ec), /expected an Ed25519 key/);
+});
+
+test("formatPublicKey and parsePublicKey use 43 base64url characters (RFC 8032 test 1 key)", () => {
+  const raw = new Uint8Array(Buffer.from(RFC8032_PUBLIC, "hex"));
+  assert.is(formatPublicKey(raw), "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+  assert.equal(parsePublicKey("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"), raw);
+  const key = generateNodeKey();
+  assert.equal(parsePublicKey(formatPublicKey(key.publicKeyRaw)), key.publicKeyRaw);
+  for (
+    const bad of [
+      "",
+      "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR", // 42 characters
+      "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo=", // padded
+      "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo", // standard base64
+      "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURp", // non-zero trailing bits
+    ]
+  ) {
+    assert.throws(() => parsePublicKey(bad), TypeError, bad);
+  }
 });
 
 test.run();

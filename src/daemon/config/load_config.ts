@@ -1,7 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { ConfigError, type ConfigIssue, SuperpeerError } from "../../core/errors.ts";
 import { deepMerge, fieldAt, findMissing, type JsonObject, validatePartial } from "./schema.ts";
-import { CONFIG_SCHEMA, DEFAULT_CONFIG, type SuperpeerConfig } from "./superpeer_config.ts";
+import {
+  CONFIG_SCHEMA,
+  crossFieldIssues,
+  DEFAULT_CONFIG,
+  type SuperpeerConfig,
+} from "./superpeer_config.ts";
 import { targetProfile } from "../targets.ts";
 
 /** Environment variable naming the config file when `--config` is not given. */
@@ -66,7 +71,8 @@ export function parseSetOverrides(sets: readonly string[]): JsonObject {
 
 /**
  * Merges, in order: built-in defaults, the target profile, the file's object, `--set` overrides;
- * then validates the whole. Throws ConfigError listing every problem with its key path.
+ * then validates the whole, cross-field rules included. Throws ConfigError listing every problem
+ * with its key path.
  */
 export function resolveConfig(
   file: unknown,
@@ -91,7 +97,10 @@ export function resolveConfig(
   merged.target = target;
   findMissing(CONFIG_SCHEMA, merged, "", issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return merged as unknown as SuperpeerConfig;
+  const config = merged as unknown as SuperpeerConfig;
+  issues.push(...crossFieldIssues(config));
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return config;
 }
 
 /** Parses config file text; a JSON syntax error becomes a ConfigError naming the file. */

@@ -1,4 +1,6 @@
+import type { ConfigIssue } from "../../core/errors.ts";
 import type { LogLevel } from "../../core/logger.ts";
+import type { AdmissionMode } from "../../identity/admission.ts";
 import type { Section } from "./schema.ts";
 
 export type LogFormat = "logfmt" | "json";
@@ -27,6 +29,14 @@ export interface SuperpeerConfig {
     readonly memoryMb: number;
     readonly openFiles: number;
   };
+  readonly overlay: {
+    readonly name: string;
+    readonly admission: AdmissionMode;
+    readonly operatorPublicKey: string;
+    readonly certificateFile: string;
+    readonly sharedSecretFile: string;
+    readonly replayWindowSeconds: number;
+  };
 }
 
 /** Default TCP port of the ops HTTP endpoint (/healthz, /status, /metrics). */
@@ -35,6 +45,14 @@ export const DEFAULT_OPS_PORT = 8470;
 // Literal IPv4 or IPv6 address (no host names: nothing here resolves DNS at start-up).
 const IP_LITERAL =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
+// Overlay names are hashed into the overlay id after a 0x00 separator: no control characters.
+// deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
+const OVERLAY_NAME = /^[^\u0000-\u001f\u007f]+$/;
+
+// A raw 32-byte Ed25519 key in base64url without padding (identity/node_key.ts formatPublicKey),
+// or empty.
+const PUBLIC_KEY_OR_EMPTY = /^(?:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])?$/;
 
 /** Names of the target profiles shipped in targets/ plus the built-in workstation profile. */
 export const TARGET_NAMES = [
@@ -168,6 +186,54 @@ export const CONFIG_SCHEMA: Section = {
         },
       },
     },
+    overlay: {
+      kind: "section",
+      doc: "The P2PSIP overlay this node joins, and who may join it",
+      fields: {
+        name: {
+          kind: "string",
+          maxLength: 64,
+          pattern: OVERLAY_NAME,
+          patternHint: "1 to 64 characters, no control characters",
+          doc:
+            "Overlay name; its hash is the overlay id every message and enrollment certificate carries, so all nodes of one overlay use the same name.",
+        },
+        admission: {
+          kind: "string",
+          enum: ["open", "shared-secret", "operator"] satisfies AdmissionMode[],
+          doc:
+            "Who may join: `operator` (certificates from `superpeer enroll`), `shared-secret` (nodes hold `sharedSecretFile`) or `open` (anyone: test meshes only, Sybil attacks).",
+        },
+        operatorPublicKey: {
+          kind: "string",
+          pattern: PUBLIC_KEY_OR_EMPTY,
+          patternHint: "base64url of a 32-byte Ed25519 public key (43 characters) or empty",
+          doc:
+            "The operator's public key (`superpeer keygen` prints it); required when `admission` is `operator`.",
+        },
+        certificateFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc:
+            "This node's enrollment certificate for `operator` admission; empty means `<dataDir>/enrollment.cert`.",
+        },
+        sharedSecretFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc:
+            "The overlay secret for `shared-secret` admission (`superpeer keygen --secret`); empty means `<dataDir>/overlay.secret`.",
+        },
+        replayWindowSeconds: {
+          kind: "integer",
+          min: 10,
+          max: 3600,
+          unit: "s",
+          live: true,
+          doc:
+            "Messages sent longer ago (or further ahead) than this are refused as replays; node clocks must agree within it.",
+        },
+      },
+    },
   },
 };
 
@@ -180,4 +246,33 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
   log: { level: "info", format: "logfmt", repeatWindowSeconds: 10 },
   ops: { enabled: true, host: "127.0.0.1", port: DEFAULT_OPS_PORT, maxConnections: 16 },
   limits: { heapMb: 256, memoryMb: 384, openFiles: 1024 },
+  overlay: {
+    name: "superpeer",
+    admission: "open",
+    operatorPublicKey: "",
+    certificateFile: "",
+    sharedSecretFile: "",
+    replayWindowSeconds: 300,
+  },
 };
+
+/**
+ * Rules that involve more than one key, checked on the merged configuration (resolveConfig).
+ *
+ * @example
+ * ```ts
+ * crossFieldIssues({ ...DEFAULT_CONFIG, overlay: { ...DEFAULT_CONFIG.overlay, admission: "operator" } });
+ * // [{ path: "overlay.operatorPublicKey", message: "required when overlay.admission is \"operator\" ..." }]
+ * ```
+ */
+export function crossFieldIssues(config: SuperpeerConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (config.overlay.admission === "operator" && config.overlay.operatorPublicKey === "") {
+    issues.push({
+      path: "overlay.operatorPublicKey",
+      message:
+        'required when overlay.admission is "operator" (the operator\'s public key, as `superpeer keygen` prints it)',
+    });
+  }
+  return issues;
+}

@@ -116,4 +116,50 @@ test("loadConfig fails with CONFIG_UNREADABLE for a missing file", async () => {
   }
 });
 
+test("resolveConfig requires overlay.operatorPublicKey when admission is operator", () => {
+  const issues = issuesOf(() => resolveConfig({ overlay: { admission: "operator" } }, [], "test"));
+  assert.equal(issues.map((i) => i.path), ["overlay.operatorPublicKey"]);
+  assert.match(issues[0]!.message, /required when overlay\.admission is "operator"/);
+  // Also when the mode comes from --set.
+  const fromSet = issuesOf(() => resolveConfig({}, ["overlay.admission=operator"], "test"));
+  assert.equal(fromSet.map((i) => i.path), ["overlay.operatorPublicKey"]);
+  const key = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+  const config = resolveConfig(
+    { overlay: { admission: "operator", operatorPublicKey: key } },
+    [],
+    "test",
+  );
+  assert.is(config.overlay.operatorPublicKey, key);
+});
+
+test("resolveConfig checks overlay keys: name, public key form, replay window", () => {
+  for (
+    const [overlay, path] of [
+      [{ name: "" }, "overlay.name"],
+      [{ name: "x".repeat(65) }, "overlay.name"],
+      [{ name: "a\u0000b" }, "overlay.name"],
+      [{ admission: "closed" }, "overlay.admission"],
+      [{ operatorPublicKey: "not-a-key" }, "overlay.operatorPublicKey"],
+      [{ replayWindowSeconds: 5 }, "overlay.replayWindowSeconds"],
+      [{ replayWindowSeconds: 3601 }, "overlay.replayWindowSeconds"],
+    ] as const
+  ) {
+    const issues = issuesOf(() => resolveConfig({ overlay }, [], "test"));
+    assert.equal(issues.map((i) => i.path), [path], JSON.stringify(overlay));
+  }
+  assert.is(
+    resolveConfig({ overlay: { name: "x".repeat(64) } }, [], "test").overlay.name.length,
+    64,
+  );
+});
+
+test("resolveConfig uses shared-secret admission on access-point targets and open on dev", () => {
+  assert.is(resolveConfig({}, [], "test").overlay.admission, "open");
+  for (
+    const target of ["rpi4", "rpi-zero2w", "x86_64-minipc", "openwrt-aarch64", "openwrt-x86_64"]
+  ) {
+    assert.is(resolveConfig({ target }, [], "test").overlay.admission, "shared-secret", target);
+  }
+});
+
 test.run();
