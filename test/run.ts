@@ -48,7 +48,12 @@ const suiteOf = (file: string) => {
   return OPT_IN_SUITES.includes(top) ? top : "default";
 };
 const files = (await findTests(root))
-  .filter((f) => (values.only ? suiteOf(f) === values.only : suiteOf(f) === "default" || extraSuites.has(suiteOf(f))))
+  .filter((
+    f,
+  ) => (values.only
+    ? suiteOf(f) === values.only
+    : suiteOf(f) === "default" || extraSuites.has(suiteOf(f)))
+  )
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
 // uvu reads UVU_DEFER when its module is first evaluated, so set it before anything imports uvu.
 uvu.UVU_DEFER = 1;

@@ -109,7 +109,15 @@ export async function enrollCommand(args: readonly string[], io: CliIo): Promise
     );
   }
 
-  const overlayId = overlayIdForConfig(config);
+  // The certificate is for an operator-admitted overlay run by this operator, whatever the local
+  // config's admission mode says.
+  const overlayId = overlayIdForConfig({
+    overlay: {
+      name: config.overlay.name,
+      admission: "operator",
+      operatorPublicKey: formatPublicKey(operator.key.publicKeyRaw),
+    },
+  });
   const now = Math.floor(Date.now() / 1000);
   const notAfter = now + days * SECONDS_PER_DAY;
   const certificate = issueCertificate({

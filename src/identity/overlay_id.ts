@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { encodeCbor } from "../codec/cbor/cbor_codec.ts";
+import { OVERLAY_PROTOCOL_VERSION } from "../codec/overlay/constants.ts";
 
 const utf8 = new TextEncoder();
 
@@ -28,23 +30,41 @@ export function overlayId(name: string, configFingerprint: Uint8Array): number {
   return digest.readUInt32BE(0);
 }
 
+/** The overlay settings every node of one overlay must share; they make up its fingerprint. */
+export interface OverlayIdentitySettings {
+  readonly name: string;
+  readonly admission: string;
+  /** base64url Ed25519 key of the operator; empty unless admission is "operator". */
+  readonly operatorPublicKey: string;
+}
+
 /**
- * The overlay id a configuration joins: the one place that decides what the fingerprint is.
- *
- * For now the fingerprint is empty, so the id depends on `overlay.name` only. The overlay service
- * will define a fingerprint of the settings every node must share (hash, ring parameters,
- * admission mode); changing it here changes every id, certificates included (they are bound to
- * the overlay id), so it must be settled before certificates are issued in production.
+ * The configuration fingerprint: SHA-256 of the deterministic CBOR array
+ * [wire-format version, admission mode, operator public key]. Two nodes that disagree on any of
+ * these cannot work together, so they get different overlay ids and refuse each other with
+ * Error_Incompatible_with_Overlay instead of failing later in confusing ways. The shared secret is
+ * deliberately not part of it (the id travels in every message). Certificates are bound to the id,
+ * which is right: a certificate of one operator must not admit a node to another operator's overlay.
+ */
+export function configFingerprint(settings: OverlayIdentitySettings): Uint8Array {
+  const operatorKey = settings.admission === "operator" ? settings.operatorPublicKey : "";
+  return new Uint8Array(
+    createHash("sha256").update(
+      encodeCbor([OVERLAY_PROTOCOL_VERSION, settings.admission, operatorKey]),
+    ).digest(),
+  );
+}
+
+/**
+ * The overlay id a configuration joins: its name and the fingerprint of the shared settings.
  *
  * @example
  * ```ts
- * overlayIdForConfig({ overlay: { name: "superpeer" } }); // 0x0f96e544
+ * overlayIdForConfig({ overlay: { name: "superpeer", admission: "open", operatorPublicKey: "" } });
  * ```
  */
-export function overlayIdForConfig(
-  config: { readonly overlay: { readonly name: string } },
-): number {
-  return overlayId(config.overlay.name, new Uint8Array(0));
+export function overlayIdForConfig(config: { readonly overlay: OverlayIdentitySettings }): number {
+  return overlayId(config.overlay.name, configFingerprint(config.overlay));
 }
 
 /** An overlay id as logs and the CLI show it: 0x and 8 hex digits. */

@@ -27,7 +27,20 @@ function withDomain(domain: SignatureDomain, bytes: Uint8Array): Uint8Array {
 }
 
 // SubjectPublicKeyInfo DER prefix of an Ed25519 key (RFC 8410 section 4): the 32 raw bytes follow.
-const ED25519_SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+const ED25519_SPKI_PREFIX = new Uint8Array([
+  0x30,
+  0x2a,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x03,
+  0x21,
+  0x00,
+]);
 
 /** Public keys parsed from raw bytes, reused across messages from the same peers. */
 export const DEFAULT_MAX_CACHED_PUBLIC_KEYS = 1024;
@@ -35,7 +48,9 @@ const keyCache = new BoundedMap<string, KeyObject>({ maxEntries: DEFAULT_MAX_CAC
 
 /** A KeyObject for a raw 32-byte Ed25519 public key (cached); throws TypeError for a malformed key. */
 export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
-  if (raw.length !== 32) throw new TypeError(`Ed25519 public key must be 32 bytes, got ${raw.length}`);
+  if (raw.length !== 32) {
+    throw new TypeError(`Ed25519 public key must be 32 bytes, got ${raw.length}`);
+  }
   const cacheKey = Buffer.from(raw).toString("base64");
   let key = keyCache.get(cacheKey);
   if (key === undefined) {
@@ -56,7 +71,11 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
  * const sig = signInDomain(nodeKey.privateKey, SignatureDomain.OverlayMessage, envelopeBytes);
  * ```
  */
-export function signInDomain(privateKey: KeyObject, domain: SignatureDomain, bytes: Uint8Array): Uint8Array {
+export function signInDomain(
+  privateKey: KeyObject,
+  domain: SignatureDomain,
+  bytes: Uint8Array,
+): Uint8Array {
   return new Uint8Array(sign(null, withDomain(domain, bytes), privateKey));
 }
 

@@ -10,7 +10,7 @@ import {
 } from "../../src/codec/overlay/enrollment_certificate.ts";
 import { verifyCertificate } from "../../src/identity/enrollment.ts";
 import { parsePublicKey } from "../../src/identity/node_key.ts";
-import { overlayId } from "../../src/identity/overlay_id.ts";
+import { formatOverlayId, overlayIdForConfig } from "../../src/identity/overlay_id.ts";
 import { fakeIo } from "../helpers/fake_io.ts";
 
 async function tempDir(): Promise<string> {
@@ -59,7 +59,9 @@ test("superpeerCli enroll issues a certificate that verifies, end to end with ke
   const bytes = new Uint8Array(await readFile(out));
   const check = verifyCertificate(bytes, {
     operatorPublicKey: parsePublicKey(operator.publicKey),
-    overlayId: overlayId("mesh", new Uint8Array(0)),
+    overlayId: overlayIdForConfig({
+      overlay: { name: "mesh", admission: "operator", operatorPublicKey: operator.publicKey },
+    }),
     nodePublicKey: parsePublicKey(node.publicKey),
     now: before,
     requiredRoles: Role.Peer | Role.Relay,
@@ -73,7 +75,7 @@ test("superpeerCli enroll issues a certificate that verifies, end to end with ke
 
 test("superpeerCli enroll --public-key defaults to all roles, 365 days, the configured overlay and file", async () => {
   const dir = await tempDir();
-  await keygen(join(dir, "operator.pem"));
+  const operator = await keygen(join(dir, "operator.pem"));
   const node = await keygen(join(dir, "node.pem"));
   const io = fakeIo();
   const args = [
@@ -85,11 +87,14 @@ test("superpeerCli enroll --public-key defaults to all roles, 365 days, the conf
   ];
   assert.is(await superpeerCli([...args, "--set", `dataDir=${dir}`], io), 0, io.err());
   assert.match(io.out(), /roles peer,relay,proxy\n/);
-  assert.match(io.out(), /overlay superpeer \(id 0x0f96e544\)/);
+  const expectedId = overlayIdForConfig({
+    overlay: { name: "superpeer", admission: "operator", operatorPublicKey: operator.publicKey },
+  });
+  assert.ok(io.out().includes(`overlay superpeer (id ${formatOverlayId(expectedId)})`), io.out());
   const cert = decodeEnrollmentCertificate(
     new Uint8Array(await readFile(join(dir, "enrollment.cert"))),
   );
-  assert.is(cert.overlayId, 0x0f96e544);
+  assert.is(cert.overlayId, expectedId);
   const days = (cert.notAfter - Date.now() / 1000) / 86_400;
   assert.ok(days > 364.9 && days <= 365, String(days));
   // An existing certificate is not replaced without --force.

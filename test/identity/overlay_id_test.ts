@@ -27,12 +27,25 @@ test("overlayId separates name and fingerprint, and refuses empty names and NUL"
   assert.throws(() => overlayId("a\u0000", new Uint8Array(0)), RangeError);
 });
 
-test("overlayIdForConfig uses the overlay name and (for now) an empty fingerprint", () => {
-  assert.is(overlayIdForConfig({ overlay: { name: "superpeer" } }), 0x0f96e544);
+test("overlayIdForConfig hashes the name with a fingerprint of [version, admission, operator key]", () => {
+  // Fingerprint input written by hand from RFC 8949: [1, "open", ""] = 83 01 64 6f70656e 60.
+  const fingerprint = createHash("sha256").update(Buffer.from("8301646f70656e60", "hex")).digest();
+  const expected = createHash("sha256").update(Buffer.from("superpeer\u0000")).update(fingerprint)
+    .digest().readUInt32BE(0);
   assert.is(
-    overlayIdForConfig({ overlay: { name: "mesh" } }),
-    overlayId("mesh", new Uint8Array(0)),
+    overlayIdForConfig({
+      overlay: { name: "superpeer", admission: "open", operatorPublicKey: "" },
+    }),
+    expected,
   );
+});
+
+test("overlayIdForConfig separates admission modes and operators, and ignores the key unless operator", () => {
+  const id = (admission: string, operatorPublicKey: string) =>
+    overlayIdForConfig({ overlay: { name: "mesh", admission, operatorPublicKey } });
+  assert.is.not(id("open", ""), id("shared-secret", ""));
+  assert.is.not(id("operator", "A".repeat(43)), id("operator", "B".repeat(43)));
+  assert.is(id("shared-secret", "A".repeat(43)), id("shared-secret", ""));
 });
 
 test.run();

@@ -26,7 +26,10 @@ test("single executable: run serves /healthz with its baked-in heap limit and ex
     assert.is(status.runtime.name, "node");
     // --max-old-space-size=192 (x86_64-minipc) is in the executable's execArgv; without it
     // Node 24 on this machine picks a limit of several GiB.
-    assert.ok(status.memory.heapLimitBytes < 512 * MIB, `heap limit ${status.memory.heapLimitBytes}`);
+    assert.ok(
+      status.memory.heapLimitBytes < 512 * MIB,
+      `heap limit ${status.memory.heapLimitBytes}`,
+    );
     assert.not.match(daemon.stderr(), /V8 heap limit is far above/);
   } finally {
     daemon.kill("SIGTERM");

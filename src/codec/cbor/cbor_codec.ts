@@ -41,8 +41,12 @@ function check(value: unknown, path: string): void {
  */
 export function encodeCbor(value: CborValue): Uint8Array {
   check(value, "$");
-  // encode() returns a view into cbor-x's reused slab: copy what we keep (STYLE rule 4).
-  return encoder.encode(value).slice();
+  // encode() returns a view into cbor-x's reused slab: copy it (STYLE rule 4). Not with .slice():
+  // on a Node Buffer that is another view of the same memory, overwritten by the next encode.
+  const view = encoder.encode(value);
+  const owned = new Uint8Array(view.length);
+  owned.set(view);
+  return owned;
 }
 
 /**
