@@ -1,10 +1,12 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
-// Usage: deno run -A scripts/bench.ts [--runs N]
+// Usage: deno run -A scripts/bench.ts [--runs N] [--only startup|micro|overlay]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
 //   micro     logfmt line cost, suppressed-repeat cost, /metrics render cost, config resolve cost
+//   overlay   per message type: bytes in our CBOR, JSON and RFC 6940 encodings; encode, decode,
+//             sign, verify and JSON operations per second
 import { existsSync } from "node:fs";
 import { ManualClock } from "../src/core/clock.ts";
 import { MetricsRegistry } from "../src/core/metrics.ts";
@@ -12,6 +14,7 @@ import { resolveConfig } from "../src/daemon/config/load_config.ts";
 import { LogSink } from "../src/daemon/log_sink.ts";
 import { renderPrometheusText } from "../src/daemon/ops/prometheus_text.ts";
 import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process.ts";
+import { benchOverlayCodec } from "./lib/bench_overlay.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const runsArg = Deno.args.indexOf("--runs");
@@ -142,34 +145,92 @@ function table(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+const onlyArg = Deno.args.indexOf("--only");
+const only = onlyArg >= 0 ? Deno.args[onlyArg + 1] : undefined;
+const wants = (part: string) => only === undefined || only === part;
+
 console.log(
-  `superpeer bench: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, ${RUNS} runs each (medians)\n`,
+  `superpeer bench: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, ${RUNS} runs each (medians)`,
 );
-const startupRows: string[][] = [];
-const figures = new Map<string, StartupFigures>();
-for (const variant of variants()) {
-  const f = await measureStartup(variant);
-  figures.set(variant.name, f);
-  startupRows.push([
-    variant.name,
-    f.readyMs.toFixed(0),
-    f.rssMb.toFixed(1),
-    f.heapUsedMb.toFixed(1),
-    f.stopMs.toFixed(0),
-  ]);
+if (wants("startup")) await benchStartup();
+if (wants("micro")) {
+  console.log("\nMicro (per operation, Deno, this process):\n");
+  console.log(table(["operation", "cost"], micro().map(([a, b]) => [a, b])));
 }
-console.log("Startup (spawn to /healthz 200), idle memory after 1 s, SIGTERM to exit:\n");
-console.log(table(["runtime", "ready ms", "RSS MiB", "heap MiB", "stop ms"], startupRows));
-const node = figures.get("node bundle");
-const deno = figures.get("deno bundle");
-if (node && deno) {
+if (wants("overlay")) benchOverlay();
+
+async function benchStartup(): Promise<void> {
+  const startupRows: string[][] = [];
+  const figures = new Map<string, StartupFigures>();
+  for (const variant of variants()) {
+    const f = await measureStartup(variant);
+    figures.set(variant.name, f);
+    startupRows.push([
+      variant.name,
+      f.readyMs.toFixed(0),
+      f.rssMb.toFixed(1),
+      f.heapUsedMb.toFixed(1),
+      f.stopMs.toFixed(0),
+    ]);
+  }
+  console.log("\nStartup (spawn to /healthz 200), idle memory after 1 s, SIGTERM to exit:\n");
+  console.log(table(["runtime", "ready ms", "RSS MiB", "heap MiB", "stop ms"], startupRows));
+  const node = figures.get("node bundle");
+  const deno = figures.get("deno bundle");
+  if (node && deno) {
+    const ready = (node.readyMs / deno.readyMs).toFixed(2);
+    console.log(
+      `\nNode/Deno (same bundle): ready ${ready}x, RSS ${(node.rssMb / deno.rssMb).toFixed(2)}x`,
+    );
+  } else {
+    console.log("\n(no dist/superpeer.mjs: run `npm run build` first to compare Node and Deno)");
+  }
+}
+
+function benchOverlay(): void {
+  const rows = benchOverlayCodec();
+  const k = (n: number) => `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k`;
+  console.log("\nOverlay messages, one signed datagram each (Deno, this process):\n");
+  console.log(table(
+    [
+      "message",
+      "CBOR B",
+      "JSON B",
+      "RFC 6940 B",
+      "CBOR/JSON",
+      "CBOR/RFC",
+      "encode/s",
+      "decode/s",
+      "sign/s",
+      "verify/s",
+      "JSON enc/s",
+      "JSON dec/s",
+    ],
+    rows.map((r) => [
+      r.name,
+      String(r.oursBytes),
+      String(r.jsonBytes),
+      String(r.rfcBytes),
+      (r.oursBytes / r.jsonBytes).toFixed(2),
+      (r.oursBytes / r.rfcBytes).toFixed(2),
+      k(r.encodePerSec),
+      k(r.decodePerSec),
+      k(r.signPerSec),
+      k(r.verifyPerSec),
+      k(r.jsonEncodePerSec),
+      k(r.jsonDecodePerSec),
+    ]),
+  ));
+  const total = (f: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + f(r), 0);
+  const ours = total((r) => r.oursBytes);
+  const json = total((r) => r.jsonBytes);
+  const rfc = total((r) => r.rfcBytes);
   console.log(
-    `\nNode/Deno (same bundle): ready ${(node.readyMs / deno.readyMs).toFixed(2)}x, RSS ${
-      (node.rssMb / deno.rssMb).toFixed(2)
-    }x`,
+    `\nAll ${rows.length} messages: CBOR ${ours} B, JSON ${json} B (CBOR/JSON ${
+      (ours / json).toFixed(2)
+    }), ` +
+      `RFC 6940 ${rfc} B (CBOR/RFC ${
+        (ours / rfc).toFixed(2)
+      }; RFC sizes leave out its X.509 certificates)`,
   );
-} else {
-  console.log("\n(no dist/superpeer.mjs: run `npm run build` first to compare Node and Deno)");
 }
-console.log("\nMicro (per operation, Deno, this process):\n");
-console.log(table(["operation", "cost"], micro().map(([a, b]) => [a, b])));
