@@ -152,6 +152,11 @@ export function buildVectors(): Vector[] {
   }
   const ping = { code: MessageCode.PingReq, padding: new Uint8Array(0) } as const;
   valid(
+    "ack",
+    "hop-by-hop acknowledgement of the ping_req frame: the first 8 bytes of its signature",
+    encodeFrame({ type: "ack", id: seal("ping_req", ping).subarray(-64, -56), offset: 0 }),
+  );
+  valid(
     "ping_req_forwarded",
     "ping_req after three hops: TTL 97, via list of the peers it crossed",
     seal("ping_req", ping, {
@@ -241,8 +246,8 @@ export function buildVectors(): Vector[] {
   // Invalid: shape faults.
   invalid(
     "unknown_frame_type",
-    "frame type 3",
-    hex("85 03 00 80 41 80 5840" + "00".repeat(64)),
+    "frame type 4",
+    hex("85 04 00 80 41 80 5840" + "00".repeat(64)),
     "place: frame.type",
   );
   invalid("too_long", "a 1201-byte datagram", new Uint8Array(1201).fill(0x85), "place: frame");

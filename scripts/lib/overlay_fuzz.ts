@@ -120,6 +120,7 @@ function run(target: FuzzTarget, input: Uint8Array, reassembler: Reassembler): b
       return true;
     case "frame": {
       const frame = decodeFrame(input, MAX_MESSAGE_BYTES);
+      if (frame.type === "ack") return true;
       if (frame.type === "fragment") {
         reassembler.add("fuzz", frame);
         return true;

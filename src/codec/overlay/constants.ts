@@ -35,7 +35,12 @@ export const MAX_FORWARDING_OPTIONS = 4;
 export const FrameType = {
   Message: 1,
   Fragment: 2,
+  /** Hop-by-hop acknowledgement of a message or fragment frame (RFC 6940 section 6.6.3.1). */
+  Ack: 3,
 } as const;
+
+/** Bytes of the id an ACK names: the first 8 bytes of a message frame's signature, or a fragment's transaction id. */
+export const ACK_ID_BYTES = 8;
 
 /** RFC 6940 section 14.8 message codes (requests odd, answers even) and 0xffff for errors. */
 export const MessageCode = {

@@ -2,6 +2,7 @@ import { type CborValue, decodeCbor, encodeCbor } from "../cbor/cbor_codec.ts";
 import { CborFormatError } from "../cbor/cbor_subset.ts";
 import { FRAME_CBOR_LIMITS } from "./cbor_limits.ts";
 import {
+  ACK_ID_BYTES,
   FrameType,
   MAX_DATAGRAM_BYTES,
   MAX_MESSAGE_BYTES,
@@ -19,7 +20,19 @@ import { asArray, asBytes, asCode, asList, asUint } from "./shape.ts";
  * envelope bytes and the sender's signature over them. A fragment frame carries a slice of a
  * message frame too large for one datagram (fragmenter.ts).
  */
-export type Frame = MessageFrame | FragmentFrame;
+export type Frame = MessageFrame | FragmentFrame | AckFrame;
+
+/**
+ * RFC 6940 section 6.6.3 simple reliability, hop by hop: the receiver of a message or fragment frame
+ * acknowledges it to the peer it came from. `id` is the first 8 bytes of the message frame's
+ * signature (unique per message and direction) or, for a fragment, its transaction id; `offset` is
+ * the fragment's offset (0 for a message frame).
+ */
+export interface AckFrame {
+  readonly type: "ack";
+  readonly id: Uint8Array;
+  readonly offset: number;
+}
 
 export interface MessageFrame {
   readonly type: "message";
@@ -42,6 +55,10 @@ export interface FragmentFrame {
 
 /** Encodes a frame. Message frames longer than MAX_DATAGRAM_BYTES must be fragmented to be sent. */
 export function encodeFrame(frame: Frame): Uint8Array {
+  if (frame.type === "ack") {
+    if (frame.id.length !== ACK_ID_BYTES) throw new OverlayEncodeError("ack id must be 8 bytes");
+    return encodeCbor([FrameType.Ack, frame.id, frame.offset]);
+  }
   if (frame.type === "fragment") {
     if (frame.transactionId.length !== TRANSACTION_ID_BYTES) {
       throw new OverlayEncodeError("transaction id must be 8 bytes");
@@ -89,8 +106,21 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = MAX_DATAGRAM_B
     }
     throw error;
   }
-  const fields = asArray(value, "frame", 5, 5);
-  const type = asCode(fields[0], "frame.type", [FrameType.Message, FrameType.Fragment]);
+  const fields = asArray(value, "frame", 3, 5);
+  const type = asCode(fields[0], "frame.type", [
+    FrameType.Message,
+    FrameType.Fragment,
+    FrameType.Ack,
+  ]);
+  if (type === FrameType.Ack) {
+    asArray(value, "ack", 3, 3);
+    return {
+      type: "ack",
+      id: asBytes(fields[1], "ack.id", ACK_ID_BYTES, ACK_ID_BYTES),
+      offset: asUint(fields[2], "ack.offset", MAX_MESSAGE_BYTES - 1),
+    };
+  }
+  asArray(value, "frame", 5, 5);
   if (type === FrameType.Fragment) {
     const total = asUint(fields[3], "fragment.total", MAX_MESSAGE_BYTES);
     if (total === 0) throw new OverlayDecodeError("fragment.total", "a message of 0 bytes");
@@ -118,8 +148,15 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = MAX_DATAGRAM_B
   };
 }
 
-/** Cheap sniffer for demultiplexing: could these bytes be a frame (array of 5, type 1 or 2)? */
+/** The id an ACK of this frame carries (see AckFrame). */
+export function ackIdOf(frame: MessageFrame | FragmentFrame): Uint8Array {
+  return frame.type === "message" ? frame.signature.subarray(0, ACK_ID_BYTES) : frame.transactionId;
+}
+
+/** Cheap sniffer for demultiplexing: an array of 5 of type 1 or 2, or an array of 3 of type 3? */
 export function isFrame(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x85 &&
-    (bytes[1] === FrameType.Message || bytes[1] === FrameType.Fragment);
+  if (bytes.length < 2) return false;
+  return (bytes[0] === 0x85 &&
+    (bytes[1] === FrameType.Message || bytes[1] === FrameType.Fragment)) ||
+    (bytes[0] === 0x83 && bytes[1] === FrameType.Ack);
 }

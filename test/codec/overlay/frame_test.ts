@@ -6,6 +6,7 @@ import {
   MAX_VIA_ENTRIES,
 } from "../../../src/codec/overlay/constants.ts";
 import {
+  ackIdOf,
   decodeFrame,
   encodeFrame,
   isFrame,
@@ -62,8 +63,16 @@ test("decodeFrame round-trips message and fragment frames", () => {
   assert.equal(decodeFrame(encodeFrame(fragment)), fragment);
 });
 
-test("isFrame sniffs both frame types and nothing else", () => {
+test("encodeFrame writes an ack as [3, id, offset] and decodeFrame reads it back", () => {
+  const ack = { type: "ack" as const, id: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), offset: 1152 };
+  assert.is(toHex(encodeFrame(ack)), "8303480102030405060708190480");
+  assert.equal(decodeFrame(encodeFrame(ack)), ack);
+  assert.equal(ackIdOf(sample), sample.signature.subarray(0, 8));
+});
+
+test("isFrame sniffs the three frame types and nothing else", () => {
   assert.ok(isFrame(encodeFrame(sample)));
+  assert.ok(isFrame(hex("8303480102030405060708 00")));
   assert.not.ok(isFrame(hex("0001")));
   assert.not.ok(isFrame(hex("8503")));
 });
@@ -77,7 +86,9 @@ test("decodeFrame refuses datagrams over 1200 bytes before decoding", () => {
 test("decodeFrame names the place of each malformed field", () => {
   const cases: Array<[string, string]> = [
     ["84 01 00 80 40", "frame"], // 4 items
-    ["85 03 00 80 40 40", "frame.type"],
+    ["85 04 00 80 40 40", "frame.type"],
+    ["84 03 48 0000000000000000 00 00", "ack"], // an ack of 4 items
+    ["83 03 47 00000000000000 00", "ack.id"],
     ["85 01 190100 80 41 80 5840" + "00".repeat(64), "frame.ttl"], // 256
     ["85 01 00 81 4f" + "00".repeat(15) + " 41 80 5840" + "00".repeat(64), "frame.via[0]"], // 15-byte node id
     ["85 01 00 81 82 03 50" + "00".repeat(16) + " 41 80 5840" + "00".repeat(64), "frame.via[0][0]"],

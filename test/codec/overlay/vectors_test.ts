@@ -56,7 +56,7 @@ function verifierFor(proof: AdmissionProof) {
 function verdict(bytes: Uint8Array, maxBytes: number): string {
   try {
     const frame = decodeFrame(bytes, maxBytes);
-    if (frame.type === "fragment") return "ok";
+    if (frame.type !== "message") return "ok";
     const proof = decodeFrameProof(frame.envelope);
     const opened = openMessage(frame, {
       overlayId: VECTOR_OVERLAY_ID,
