@@ -14,7 +14,9 @@ export type SuperpeerErrorCode =
   | "CBOR_FORMAT"
   | "OVERLAY_DECODE"
   | "OVERLAY_ENCODE"
-  | "OVERLAY_SECURITY";
+  | "OVERLAY_SECURITY"
+  | "OVERLAY_STORAGE"
+  | "OVERLAY_REQUEST";
 
 /**
  * Base class of superpeer's own errors: a stable string `code` for programs, a sentence for people.

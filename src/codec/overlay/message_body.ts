@@ -145,3 +145,20 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
   }
   return codec.decodeFields(array.slice(1), codec.name) as MessageBody;
 }
+
+/**
+ * The message code of encoded body bytes without decoding the body: routing needs to know whether a
+ * message is a request or an answer before its signature is checked. Undefined when the bytes do
+ * not start like a body (a full decode would refuse them anyway).
+ */
+export function peekMessageCode(body: Uint8Array): number | undefined {
+  const head = body[0];
+  if (head === undefined || head < 0x81 || head > 0x98) return undefined;
+  const at = head === 0x98 ? 2 : 1;
+  const first = body[at];
+  if (first === undefined) return undefined;
+  if (first < 0x18) return first;
+  if (first === 0x18) return body[at + 1];
+  if (first === 0x19 && body.length >= at + 3) return (body[at + 1]! << 8) | body[at + 2]!;
+  return undefined;
+}

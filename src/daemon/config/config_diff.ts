@@ -11,7 +11,8 @@ export interface ConfigDiff {
 export function diffConfig(before: SuperpeerConfig, after: SuperpeerConfig): ConfigDiff {
   const diff: ConfigDiff = { live: [], restart: [] };
   for (const [path, field] of leaves(CONFIG_SCHEMA)) {
-    if (valueAt(before, path) !== valueAt(after, path)) {
+    // Lists compare by content, not identity.
+    if (JSON.stringify(valueAt(before, path)) !== JSON.stringify(valueAt(after, path))) {
       (field.live ? diff.live : diff.restart).push(path);
     }
   }

@@ -60,6 +60,9 @@ export function parseSetOverrides(sets: readonly string[]): JsonObject {
       case "string":
         value = raw;
         break;
+      case "stringList":
+        value = raw === "" ? [] : raw.split(",").map((item) => item.trim());
+        break;
     }
     let nested: JsonObject = { [path.split(".").at(-1)!]: value };
     for (const key of path.split(".").slice(0, -1).reverse()) nested = { [key]: nested };

@@ -27,13 +27,21 @@ export interface BooleanField extends FieldBase {
   readonly kind: "boolean";
 }
 
+/** A list of strings, each checked against `pattern`; `--set key=a,b` gives ["a", "b"]. */
+export interface StringListField extends FieldBase {
+  readonly kind: "stringList";
+  readonly maxItems: number;
+  readonly pattern: RegExp;
+  readonly patternHint: string;
+}
+
 export interface SectionField {
   readonly kind: "section";
   readonly doc: string;
   readonly fields: Readonly<Record<string, Field>>;
 }
 
-export type Field = StringField | IntegerField | BooleanField | SectionField;
+export type Field = StringField | IntegerField | BooleanField | StringListField | SectionField;
 export type Section = SectionField;
 
 /** A JSON object as parsed, before validation. */
@@ -65,6 +73,8 @@ export function expectation(field: Field): string {
       return `an integer from ${field.min} to ${field.max}${field.unit ? ` (${field.unit})` : ""}`;
     case "boolean":
       return "true or false";
+    case "stringList":
+      return `a list of at most ${field.maxItems} strings, each ${field.patternHint}`;
     case "section":
       return "an object";
   }
@@ -100,6 +110,14 @@ function checkLeaf(
       return;
     case "boolean":
       if (typeof value !== "boolean") return fail();
+      return;
+    case "stringList":
+      if (!Array.isArray(value) || value.length > field.maxItems) return fail();
+      value.forEach((item, i) => {
+        if (typeof item !== "string" || !field.pattern.test(item)) {
+          issues.push({ path: `${path}[${i}]`, message: `expected ${field.patternHint}, got ${typeName(item)}` });
+        }
+      });
       return;
   }
 }

@@ -30,6 +30,11 @@ export interface SuperpeerConfig {
     readonly openFiles: number;
   };
   readonly overlay: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly bootstrap: readonly string[];
+    readonly advertise: readonly string[];
     readonly name: string;
     readonly admission: AdmissionMode;
     readonly operatorPublicKey: string;
@@ -38,6 +43,12 @@ export interface SuperpeerConfig {
     readonly replayWindowSeconds: number;
   };
 }
+
+/** Default UDP port of the overlay: the port IANA registered for RELOAD (reload-config/p2p-sip). */
+export const DEFAULT_OVERLAY_PORT = 6084;
+
+// "host:port" with an IPv4 literal, or "[v6]:port".
+const HOST_PORT = /^(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 
 /** Default TCP port of the ops HTTP endpoint (/healthz, /status, /metrics). */
 export const DEFAULT_OPS_PORT = 8470;
@@ -190,6 +201,28 @@ export const CONFIG_SCHEMA: Section = {
       kind: "section",
       doc: "The P2PSIP overlay this node joins, and who may join it",
       fields: {
+        enabled: { kind: "boolean", doc: "Run the overlay peer (UDP)." },
+        host: {
+          kind: "string",
+          pattern: IP_LITERAL,
+          patternHint: "an IPv4 or IPv6 address literal",
+          doc: "Address the overlay's UDP socket binds; `0.0.0.0` or `::` for every interface of an access point.",
+        },
+        port: { kind: "integer", min: 0, max: 65535, doc: "UDP port of the overlay (RELOAD's registered port is 6084); 0 picks a free one." },
+        bootstrap: {
+          kind: "stringList",
+          maxItems: 16,
+          pattern: HOST_PORT,
+          patternHint: "an address and port, `192.0.2.1:6084` or `[2001:db8::1]:6084`",
+          doc: "Peers to join through, tried in order after the cached peers of the last run; empty starts a new ring.",
+        },
+        advertise: {
+          kind: "stringList",
+          maxItems: 4,
+          pattern: HOST_PORT,
+          patternHint: "an address and port, `192.0.2.1:6084` or `[2001:db8::1]:6084`",
+          doc: "Where other peers reach this one; empty means the bound address (set it when binding `0.0.0.0`).",
+        },
         name: {
           kind: "string",
           maxLength: 64,
@@ -247,6 +280,11 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
   ops: { enabled: true, host: "127.0.0.1", port: DEFAULT_OPS_PORT, maxConnections: 16 },
   limits: { heapMb: 256, memoryMb: 384, openFiles: 1024 },
   overlay: {
+    enabled: true,
+    host: "127.0.0.1",
+    port: DEFAULT_OVERLAY_PORT,
+    bootstrap: [],
+    advertise: [],
     name: "superpeer",
     admission: "open",
     operatorPublicKey: "",

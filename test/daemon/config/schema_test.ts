@@ -17,7 +17,7 @@ test("CONFIG_SCHEMA has a default for every key and a key for every default", ()
   const walk = (value: unknown, prefix: string) => {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const path = prefix ? `${prefix}.${k}` : k;
-      if (typeof v === "object" && v !== null) walk(v, path);
+      if (typeof v === "object" && v !== null && !Array.isArray(v)) walk(v, path);
       else defaultPaths.push(path);
     }
   };

@@ -1,0 +1,489 @@
+import type { Clock } from "../core/clock.ts";
+import { SuperpeerError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Counter, Metrics } from "../core/metrics.ts";
+import type { Cancel, Scheduler } from "../core/scheduler.ts";
+import { type DatagramAddress, type DatagramTransport, formatAddress } from "../core/transport.ts";
+import { ErrorCode, INITIAL_TTL, isRequestCode, MAX_MESSAGE_BYTES, MessageCode } from "../codec/overlay/constants.ts";
+import type { Destination } from "../codec/overlay/destination.ts";
+import { decodeEnvelope, type Envelope } from "../codec/overlay/envelope.ts";
+import { fragmentFrame } from "../codec/overlay/fragmenter.ts";
+import { ackIdOf, decodeFrame, encodeFrame, type FragmentFrame, type MessageFrame } from "../codec/overlay/frame.ts";
+import { type MessageBody, messageName, peekMessageCode } from "../codec/overlay/message_body.ts";
+import { OverlayDecodeError } from "../codec/overlay/overlay_errors.ts";
+import type { AdmissionPolicy } from "../identity/admission.ts";
+import type { NodeKey } from "../identity/node_key.ts";
+import { nodeIdFromPublicKey } from "../identity/node_key.ts";
+import { MessageSecurityError, type OpenedMessage, openMessage, sealMessage } from "./message_security.ts";
+import { Reassembler } from "./reassembler.ts";
+import { AnswerCache } from "./reliability/answer_cache.ts";
+import { HopSender } from "./reliability/hop_sender.ts";
+import { RequestError, RequestTracker } from "./reliability/request_tracker.ts";
+import { ReplayGuard } from "./replay_guard.ts";
+import { idToBigInt } from "./ring.ts";
+import type { RoutingTable } from "./routing_table.ts";
+
+/** A request delivered to this node, for the node's handlers. */
+export interface IncomingRequest {
+  readonly opened: OpenedMessage;
+  /** The via list as received: the peers that forwarded it, in order. */
+  readonly via: readonly Destination[];
+  readonly from: DatagramAddress;
+}
+
+/** Why a datagram or message was dropped (metric label). */
+export type DropReason =
+  | "decode"
+  | "wrong-overlay"
+  | "loop"
+  | "ttl"
+  | "no-route"
+  | "security"
+  | "duplicate"
+  | "unknown-transaction"
+  | "handler";
+
+export interface MessengerInit {
+  readonly overlayId: number;
+  readonly replayWindowSeconds: number;
+  /** Learned node-id-to-address entries kept for routing answers back. @default 4096 */
+  readonly maxLearnedAddresses?: number;
+}
+
+export interface MessengerComponents {
+  readonly transport: DatagramTransport;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly key: NodeKey;
+  readonly admission: AdmissionPolicy;
+  readonly table: RoutingTable;
+  readonly randomBytes: (n: number) => Uint8Array;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/**
+ * The overlay's message layer (RFC 6940 sections 6.2-6.6 with CHORD-RELOAD routing): seals and
+ * sends requests, forwards what is not for us (symmetric recursive routing: requests grow the via
+ * list, answers retrace it), acknowledges and retransmits hop by hop, reassembles fragments,
+ * checks signatures, admission and replays on what is delivered here, and replays cached answers to
+ * retransmitted requests. One timer, re-armed to the earliest deadline of its parts.
+ */
+export class OverlayMessenger {
+  readonly #init: MessengerInit;
+  readonly #c: MessengerComponents;
+  readonly #log: Logger;
+  readonly #hop: HopSender;
+  readonly #answers: AnswerCache;
+  readonly #requests: RequestTracker<OpenedMessage>;
+  readonly #reassembler: Reassembler;
+  readonly #replay: ReplayGuard;
+  readonly #learned = new Map<string, DatagramAddress>();
+  readonly #maxLearned: number;
+  readonly #selfHex: string;
+  #timer: Cancel | undefined;
+  #timerAt = Infinity;
+  #closed = false;
+  #handler: (request: IncomingRequest) => Promise<MessageBody>;
+  #onHopFailure: (to: DatagramAddress) => void = () => {};
+  readonly #sent: Map<string, Counter> = new Map();
+  readonly #received: Map<string, Counter> = new Map();
+  readonly #drops: Map<string, Counter> = new Map();
+  readonly #metrics: Metrics;
+  readonly #retransmits: Counter;
+  readonly #bytesOut: Counter;
+
+  constructor(init: MessengerInit, components: MessengerComponents) {
+    this.#init = init;
+    this.#c = components;
+    this.#log = components.logger;
+    this.#metrics = components.metrics;
+    this.#selfHex = hex(components.key.nodeId);
+    this.#maxLearned = init.maxLearnedAddresses ?? 4096;
+    this.#hop = new HopSender({});
+    this.#answers = new AnswerCache({});
+    this.#requests = new RequestTracker<OpenedMessage>({});
+    this.#reassembler = new Reassembler({}, {
+      clock: components.clock,
+      onDrop: (reason) => this.#drop(`reassembly-${reason}` as DropReason),
+    });
+    this.#replay = new ReplayGuard({ windowSeconds: init.replayWindowSeconds }, { clock: components.clock });
+    this.#retransmits = components.metrics.counter("superpeer_overlay_retransmissions_total", "Hop-by-hop retransmissions");
+    this.#bytesOut = components.metrics.counter("superpeer_overlay_bytes_sent_total", "Overlay bytes sent (all datagrams)");
+    this.#handler = () => Promise.resolve({ code: MessageCode.Error, errorCode: ErrorCode.NotFound, reasonPhrase: "no handler", errorInfo: new Uint8Array(0) });
+    components.transport.onDatagram((bytes, from) => this.#onDatagram(bytes, from));
+  }
+
+  /** Sets the handler of requests delivered to this node; its answer (or Error) is sent back. */
+  onRequest(handler: (request: IncomingRequest) => Promise<MessageBody>): void {
+    this.#handler = handler;
+  }
+
+  /** Called when a neighbour did not acknowledge a datagram after every retransmission. */
+  onHopFailure(handler: (to: DatagramAddress) => void): void {
+    this.#onHopFailure = handler;
+  }
+
+  /** Bytes this node has sent, for the maintenance-traffic figure. */
+  get bytesSent(): number {
+    return this.#bytesSentTotal;
+  }
+  #bytesSentTotal = 0;
+
+  /** The address a node id was last seen at (from frames it sent us). */
+  addressOf(nodeHex: string): DatagramAddress | undefined {
+    return this.#learned.get(nodeHex) ?? this.#c.table.get(nodeHex)?.address;
+  }
+
+  /** Remembers where a node can be reached (e.g. from a PeerInfo). */
+  learn(nodeHex: string, address: DatagramAddress): void {
+    this.#learned.delete(nodeHex);
+    this.#learned.set(nodeHex, address);
+    if (this.#learned.size > this.#maxLearned) this.#learned.delete(this.#learned.keys().next().value!);
+  }
+
+  /** Requests in flight. */
+  get pendingRequests(): number {
+    return this.#requests.size;
+  }
+
+  /**
+   * Sends a request to `destination` and resolves with the opened answer (an Error answer rejects
+   * with OverlayRequestError). `directTo` sends the first hop to an address (bootstrap peers whose
+   * node id we do not know yet); otherwise the routing table chooses it.
+   */
+  request(
+    destination: Destination,
+    body: MessageBody,
+    options: { directTo?: DatagramAddress; signal?: AbortSignal } = {},
+  ): Promise<OpenedMessage> {
+    if (this.#closed) return Promise.reject(new OverlayRequestError("closed", "the overlay is stopping", ErrorCode.RequestTimeout));
+    const transactionId = this.#c.randomBytes(8);
+    const sealed = sealMessage({
+      key: this.#c.key,
+      overlayId: this.#init.overlayId,
+      transactionId,
+      destinations: [destination],
+      sentAt: Math.floor(this.#c.clock.now() / 1000),
+      admission: this.#c.admission.proofFor(this.#c.key.publicKeyRaw),
+      body,
+    });
+    const send = () => {
+      const to = options.directTo ?? this.#firstHop(destination);
+      if (to === "self") {
+        // We are responsible ourselves: deliver locally, without the network.
+        const frame = decodeFrame(sealed.frame, MAX_MESSAGE_BYTES) as MessageFrame;
+        void this.#deliverRequest(frame, decodeEnvelope(frame.envelope), this.#c.transport.local);
+      } else if (to === undefined) {
+        this.#requests.fail(transactionId, new OverlayRequestError("no-route", "no peer to send to", ErrorCode.NotFound));
+      } else {
+        this.#sendFrame(sealed.frame, to, transactionId);
+      }
+    };
+    const promise = this.#requests.begin(transactionId, this.#c.clock.monotonic(), send, options.signal ? { signal: options.signal } : {});
+    this.#count(this.#sent, "superpeer_overlay_messages_sent_total", messageName(body.code));
+    send();
+    this.#arm();
+    return promise.then((opened) => {
+      if (opened.body.code === MessageCode.Error) {
+        throw new OverlayRequestError("error-answer", opened.body.reasonPhrase || `error ${opened.body.errorCode}`, opened.body.errorCode);
+      }
+      return opened;
+    }, (error) => {
+      if (error instanceof RequestError) {
+        throw new OverlayRequestError(error.reason, error.message, error.errorCode ?? ErrorCode.RequestTimeout);
+      }
+      throw error;
+    });
+  }
+
+  /** Stops everything: pending requests fail, timers stop. The transport is the owner's to close. */
+  close(): void {
+    this.#closed = true;
+    this.#timer?.();
+    this.#timer = undefined;
+    this.#requests.closeAll();
+    this.#reassembler.clear();
+  }
+
+  #firstHop(destination: Destination): DatagramAddress | "self" | undefined {
+    if (destination.type === "opaque") return undefined;
+    const key = idToBigInt(destination.id);
+    const next = this.#c.table.nextHop(key);
+    if (next !== "self") return next.address;
+    if (destination.type === "node" && hex(destination.id) !== this.#selfHex) {
+      return this.addressOf(hex(destination.id));
+    }
+    return "self";
+  }
+
+  #sendFrame(frame: Uint8Array, to: DatagramAddress, transactionId: Uint8Array): void {
+    const now = this.#c.clock.monotonic();
+    const datagrams = fragmentFrame(frame, transactionId);
+    if (datagrams.length === 1) {
+      const decoded = decodeFrame(frame, MAX_MESSAGE_BYTES) as MessageFrame;
+      this.#hop.track({ id: ackIdOf(decoded), offset: 0 }, frame, to, now);
+      this.#transmit(frame, to);
+    } else {
+      for (const datagram of datagrams) {
+        const fragment = decodeFrame(datagram) as FragmentFrame;
+        this.#hop.track({ id: fragment.transactionId, offset: fragment.offset }, datagram, to, now);
+        this.#transmit(datagram, to);
+      }
+    }
+    this.#arm();
+  }
+
+  #transmit(datagram: Uint8Array, to: DatagramAddress): void {
+    this.#bytesSentTotal += datagram.length;
+    this.#bytesOut.inc(datagram.length);
+    this.#c.transport.send(datagram, to);
+  }
+
+  #onDatagram(bytes: Uint8Array, from: DatagramAddress): void {
+    if (this.#closed) return;
+    let frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      this.#drop("decode", error);
+      return;
+    }
+    switch (frame.type) {
+      case "ack":
+        this.#hop.acknowledge(from, frame.id, frame.offset);
+        return;
+      case "fragment": {
+        this.#transmit(encodeFrame({ type: "ack", id: frame.transactionId, offset: frame.offset }), from);
+        const whole = this.#reassembler.add(formatAddress(from), frame);
+        if (whole === undefined) return;
+        let message;
+        try {
+          message = decodeFrame(whole, MAX_MESSAGE_BYTES);
+        } catch (error) {
+          this.#drop("decode", error);
+          return;
+        }
+        if (message.type === "message") this.#onMessage(message, from);
+        return;
+      }
+      case "message":
+        this.#transmit(encodeFrame({ type: "ack", id: ackIdOf(frame), offset: 0 }), from);
+        this.#onMessage(frame, from);
+    }
+  }
+
+  #onMessage(frame: MessageFrame, from: DatagramAddress): void {
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(frame.envelope);
+    } catch (error) {
+      this.#drop("decode", error);
+      return;
+    }
+    if (envelope.overlayId !== this.#init.overlayId) return this.#drop("wrong-overlay");
+    const previous = frame.via.at(-1);
+    const previousHex = previous?.type === "node" ? hex(previous.id) : previous === undefined ? hex(nodeIdFromPublicKey(envelope.senderKey)) : undefined;
+    if (previousHex !== undefined) this.learn(previousHex, from);
+    const code = peekMessageCode(envelope.body);
+    if (code === undefined) return this.#drop("decode");
+    const destination = envelope.destinations[0]!;
+    if (isRequestCode(code)) this.#routeRequest(frame, envelope, destination, from);
+    else this.#routeAnswer(frame, envelope, destination);
+  }
+
+  #routeRequest(frame: MessageFrame, envelope: Envelope, destination: Destination, from: DatagramAddress): void {
+    if (frame.via.some((d) => d.type === "node" && hex(d.id) === this.#selfHex)) return this.#drop("loop");
+    if (destination.type === "opaque") return this.#drop("no-route");
+    const key = idToBigInt(destination.id);
+    const forMe = destination.type === "node" ? hex(destination.id) === this.#selfHex : this.#c.table.nextHop(key) === "self";
+    if (forMe) {
+      void this.#deliverRequest(frame, envelope, from);
+      return;
+    }
+    let next: DatagramAddress | undefined;
+    const hop = this.#c.table.nextHop(key);
+    if (hop !== "self") next = hop.address;
+    else if (destination.type === "node") next = this.addressOf(hex(destination.id));
+    if (next === undefined) return this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node");
+    if (frame.ttl <= 1) return this.#answerError(frame, envelope, ErrorCode.TtlExceeded, "TTL exceeded");
+    const via = [...frame.via, { type: "node" as const, id: this.#c.key.nodeId }];
+    this.#sendFrame(encodeFrame({ ...frame, ttl: frame.ttl - 1, via }), next, envelope.transactionId);
+  }
+
+  #routeAnswer(frame: MessageFrame, envelope: Envelope, destination: Destination): void {
+    if (destination.type === "node" && hex(destination.id) === this.#selfHex) {
+      let opened: OpenedMessage;
+      try {
+        opened = openMessage(frame, this.#openContext());
+      } catch (error) {
+        this.#drop(error instanceof MessageSecurityError && error.reason === "duplicate" ? "duplicate" : "security", error);
+        return;
+      }
+      this.#count(this.#received, "superpeer_overlay_messages_received_total", messageName(opened.body.code));
+      if (!this.#requests.complete(opened.envelope.transactionId, opened)) this.#drop("unknown-transaction");
+      this.#arm();
+      return;
+    }
+    // Retrace: the last via entry is the next peer back; with none left, the destination itself.
+    const last = frame.via.at(-1);
+    const nextHex = last?.type === "node" ? hex(last.id) : destination.type === "node" ? hex(destination.id) : undefined;
+    const next = nextHex === undefined ? undefined : this.addressOf(nextHex);
+    if (next === undefined || frame.ttl <= 1) return this.#drop(next === undefined ? "no-route" : "ttl");
+    this.#sendFrame(encodeFrame({ ...frame, ttl: frame.ttl - 1, via: frame.via.slice(0, -1) }), next, envelope.transactionId);
+  }
+
+  async #deliverRequest(frame: MessageFrame, envelope: Envelope, from: DatagramAddress): Promise<void> {
+    const senderHex = hex(nodeIdFromPublicKey(envelope.senderKey));
+    const cacheKey = { requesterId: senderHex, transactionId: hex(envelope.transactionId) };
+    let opened: OpenedMessage;
+    try {
+      opened = openMessage(frame, this.#openContext());
+    } catch (error) {
+      if (error instanceof MessageSecurityError && error.reason === "duplicate") {
+        // RFC 6940 section 6.2: a retransmitted request gets the answer it already had.
+        const cached = this.#answers.lookup(cacheKey, this.#c.clock.monotonic());
+        if (cached) for (const datagram of cached.datagrams) this.#transmit(datagram, cached.to);
+        this.#drop("duplicate");
+        return;
+      }
+      this.#drop(error instanceof OverlayDecodeError || error instanceof MessageSecurityError ? "security" : "handler", error);
+      if (error instanceof MessageSecurityError) this.#answerError(frame, envelope, error.errorCode, "refused");
+      return;
+    }
+    this.#count(this.#received, "superpeer_overlay_messages_received_total", messageName(opened.body.code));
+    let answer: MessageBody;
+    try {
+      answer = await this.#handler({ opened, via: frame.via, from });
+    } catch (error) {
+      this.#drop("handler", error);
+      answer = { code: MessageCode.Error, errorCode: ErrorCode.InvalidMessage, reasonPhrase: "handler failed", errorInfo: new Uint8Array(0) };
+    }
+    if (this.#closed) return;
+    this.#sendAnswer(frame, envelope, answer, cacheKey);
+  }
+
+  #answerError(frame: MessageFrame, envelope: Envelope, errorCode: number, reason: string): void {
+    const code = peekMessageCode(envelope.body);
+    if (code === undefined || !isRequestCode(code)) return;
+    this.#sendAnswer(frame, envelope, { code: MessageCode.Error, errorCode, reasonPhrase: reason, errorInfo: new Uint8Array(0) }, undefined);
+  }
+
+  #sendAnswer(
+    request: MessageFrame,
+    envelope: Envelope,
+    body: MessageBody,
+    cacheKey: { requesterId: string; transactionId: string } | undefined,
+  ): void {
+    const requester = nodeIdFromPublicKey(envelope.senderKey);
+    const requesterHex = hex(requester);
+    const via = request.via;
+    const last = via.at(-1);
+    const firstHopHex = last?.type === "node" ? hex(last.id) : requesterHex;
+    const to = firstHopHex === this.#selfHex ? undefined : this.addressOf(firstHopHex);
+    const sealed = sealMessage({
+      key: this.#c.key,
+      overlayId: this.#init.overlayId,
+      transactionId: envelope.transactionId,
+      destinations: [{ type: "node", id: requester }],
+      sentAt: Math.floor(this.#c.clock.now() / 1000),
+      admission: this.#c.admission.proofFor(this.#c.key.publicKeyRaw),
+      body,
+      ttl: INITIAL_TTL,
+      via: via.slice(0, -1),
+    });
+    this.#count(this.#sent, "superpeer_overlay_messages_sent_total", messageName(body.code));
+    if (requesterHex === this.#selfHex) {
+      // Our own request delivered locally: complete it directly.
+      const frame = decodeFrame(sealed.frame, MAX_MESSAGE_BYTES) as MessageFrame;
+      this.#routeAnswer(frame, decodeEnvelope(frame.envelope), { type: "node", id: requester });
+      return;
+    }
+    if (to === undefined) return this.#drop("no-route");
+    if (cacheKey !== undefined) {
+      this.#answers.remember(cacheKey, { datagrams: fragmentFrame(sealed.frame, envelope.transactionId), to }, this.#c.clock.monotonic());
+    }
+    this.#sendFrame(sealed.frame, to, envelope.transactionId);
+  }
+
+  #openContext() {
+    return {
+      overlayId: this.#init.overlayId,
+      admission: this.#c.admission,
+      replay: this.#replay,
+      nowSeconds: Math.floor(this.#c.clock.now() / 1000),
+    };
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#closed) return;
+    const now = this.#c.clock.monotonic();
+    const { retransmit, failed } = this.#hop.due(now);
+    for (const r of retransmit) {
+      this.#retransmits.inc();
+      this.#transmit(r.datagram, r.to);
+    }
+    const failedTo = new Map(failed.map((f) => [formatAddress(f.to), f.to]));
+    for (const to of failedTo.values()) {
+      this.#hop.forget(to);
+      this.#onHopFailure(to);
+    }
+    this.#requests.due(now);
+    this.#answers.sweep(now);
+    this.#reassembler.sweep();
+    this.#arm();
+  }
+
+  /** Re-arms the one timer at the earliest deadline of hop sender, requests, caches. */
+  #arm(): void {
+    if (this.#closed) return;
+    const now = this.#c.clock.monotonic();
+    const candidates = [this.#hop.nextDeadline(), this.#requests.nextDeadline()].filter((d): d is number => d !== undefined);
+    let at = candidates.length > 0 ? Math.min(...candidates) : Infinity;
+    if (at === Infinity && (this.#answers.size > 0 || this.#reassembler.pendingMessages > 0)) at = now + 5_000;
+    if (at >= this.#timerAt) return;
+    this.#timer?.();
+    this.#timerAt = at;
+    this.#timer = this.#c.scheduler.schedule(Math.max(0, at - now), () => this.#tick());
+  }
+
+  #count(map: Map<string, Counter>, name: string, type: string): void {
+    let counter = map.get(type);
+    if (counter === undefined) {
+      counter = this.#metrics.counter(name, name.includes("sent") ? "Overlay messages sent, by type" : "Overlay messages received, by type", ["type"]).with({ type });
+      map.set(type, counter);
+    }
+    counter.inc();
+  }
+
+  #drop(reason: DropReason | string, error?: unknown): void {
+    let counter = this.#drops.get(reason);
+    if (counter === undefined) {
+      counter = this.#metrics.counter("superpeer_overlay_dropped_total", "Overlay datagrams and messages dropped, by reason", ["reason"]).with({ reason });
+      this.#drops.set(reason, counter);
+    }
+    counter.inc();
+    if (error !== undefined && reason !== "duplicate") {
+      this.#log.debug("Dropped an overlay message", { reason, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+/** Why a request failed. */
+export type OverlayRequestFailure = "timeout" | "aborted" | "capacity" | "closed" | "no-route" | "error-answer";
+
+/** A request that did not get a usable answer; `errorCode` is RFC 6940's (from an Error answer, or the closest). */
+export class OverlayRequestError extends SuperpeerError {
+  readonly reason: OverlayRequestFailure;
+  readonly errorCode: number;
+
+  constructor(reason: OverlayRequestFailure, message: string, errorCode: number) {
+    super("OVERLAY_REQUEST", `Overlay request failed: ${reason}: ${message}`);
+    this.reason = reason;
+    this.errorCode = errorCode;
+  }
+}

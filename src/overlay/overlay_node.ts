@@ -1,0 +1,555 @@
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Gauge, Metrics } from "../core/metrics.ts";
+import type { Cancel, Scheduler } from "../core/scheduler.ts";
+import type { DatagramAddress, DatagramTransport } from "../core/transport.ts";
+import { ErrorCode, MessageCode } from "../codec/overlay/constants.ts";
+import type { Destination } from "../codec/overlay/destination.ts";
+import type { MessageBody } from "../codec/overlay/message_body.ts";
+import type { PeerInfo } from "../codec/overlay/messages/peer.ts";
+import type { KindData } from "../codec/overlay/messages/stored_data.ts";
+import type { StoredDataSpecifier } from "../codec/overlay/messages/specifier.ts";
+import type { TransportAddress } from "../codec/overlay/transport_address.ts";
+import type { AdmissionPolicy } from "../identity/admission.ts";
+import type { NodeKey } from "../identity/node_key.ts";
+import { type IncomingRequest, OverlayMessenger, OverlayRequestError } from "./overlay_messenger.ts";
+import { decodePeerList, encodePeerList } from "./peer_list.ts";
+import { bigIntToId, idToBigInt, inArc, randomInRange } from "./ring.ts";
+import { peerRef, type PeerRef, RoutingTable } from "./routing_table.ts";
+import { StorageError } from "./storage/storage_error.ts";
+import type { LocalStore } from "./storage/local_store.ts";
+
+/** Timing and size settings of an overlay node; the defaults suit access points on Wi-Fi. */
+export interface OverlayNodeInit {
+  readonly overlayId: number;
+  /** Peers to join through, tried in order. */
+  readonly bootstrap: readonly DatagramAddress[];
+  /** Our own transport addresses as other peers should use them. */
+  readonly advertise: readonly TransportAddress[];
+  readonly replayWindowSeconds: number;
+  /** @default 3 */ readonly successors?: number;
+  /** @default 3 */ readonly predecessors?: number;
+  /** @default 16 */ readonly fingers?: number;
+  /** Copies of each record, the responsible peer's included (RFC 6940: 3). @default 3 */
+  readonly copies?: number;
+  /** Stabilisation interval bounds; it shrinks when neighbours change often (RFC 7363's idea). */
+  readonly stabilizeMinMs?: number;
+  readonly stabilizeMaxMs?: number;
+  /** One finger is refreshed per this interval. @default 10_000 */
+  readonly fingerRefreshMs?: number;
+  /** A neighbour that has not answered for this long is dropped. @default 30_000 */
+  readonly peerTimeoutMs?: number;
+  /** How often we route to our own id through a bootstrap peer to find partitions. @default 60_000 */
+  readonly partitionCheckMs?: number;
+  /** How often expired records are swept. @default 10_000 */
+  readonly sweepMs?: number;
+}
+
+export interface OverlayNodeComponents {
+  readonly transport: DatagramTransport;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly key: NodeKey;
+  readonly admission: AdmissionPolicy;
+  readonly store: LocalStore;
+  readonly randomBytes: (n: number) => Uint8Array;
+}
+
+export const DEFAULT_STABILIZE_MIN_MS = 2_000;
+export const DEFAULT_STABILIZE_MAX_MS = 20_000;
+
+/** Events a service can listen to. */
+export interface OverlayEvents {
+  peerUp(peer: PeerRef): void;
+  peerDown(peer: PeerRef): void;
+}
+
+interface Liveness {
+  lastHeard: number;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/**
+ * One CHORD-RELOAD peer (RFC 6940 section 10): joins through a bootstrap peer, keeps its
+ * neighbours and fingers fresh with periodic, adaptive stabilisation, answers Join, Update, Leave,
+ * RouteQuery, Ping, Store, Fetch, Stat and Find, replicates what it is responsible for to its
+ * successors, and hands records to joining and from leaving neighbours. Pure logic over an
+ * injected transport, clock and scheduler, so the simulator runs the same code.
+ */
+export class OverlayNode {
+  readonly table: RoutingTable;
+  readonly messenger: OverlayMessenger;
+  readonly #init: OverlayNodeInit;
+  readonly #c: OverlayNodeComponents;
+  readonly #log: Logger;
+  readonly #liveness = new Map<string, Liveness>();
+  readonly #copies: number;
+  #timers: Cancel[] = [];
+  #stabilizeMs: number;
+  #changes = 0;
+  #nextFinger = 0;
+  #running = false;
+  #joined = false;
+  readonly #startedAt: number;
+  #listeners: Partial<OverlayEvents> = {};
+  #appHandler: ((request: IncomingRequest) => Promise<MessageBody>) | undefined;
+  readonly #neighbourGauge: Gauge;
+
+  constructor(init: OverlayNodeInit, components: OverlayNodeComponents) {
+    this.#init = init;
+    this.#c = components;
+    this.#log = components.logger;
+    this.#copies = init.copies ?? 3;
+    this.#stabilizeMs = init.stabilizeMaxMs ?? DEFAULT_STABILIZE_MAX_MS;
+    this.#startedAt = components.clock.monotonic();
+    this.table = new RoutingTable(peerRef(components.key.nodeId, components.transport.local), {
+      ...(init.successors ? { successors: init.successors } : {}),
+      ...(init.predecessors ? { predecessors: init.predecessors } : {}),
+      ...(init.fingers ? { fingers: init.fingers } : {}),
+    });
+    this.messenger = new OverlayMessenger({ overlayId: init.overlayId, replayWindowSeconds: init.replayWindowSeconds }, {
+      transport: components.transport,
+      clock: components.clock,
+      scheduler: components.scheduler,
+      logger: components.logger,
+      metrics: components.metrics,
+      key: components.key,
+      admission: components.admission,
+      table: this.table,
+      randomBytes: components.randomBytes,
+    });
+    this.messenger.onRequest((request) => this.#handle(request));
+    this.messenger.onHopFailure((to) => this.#suspect(to));
+    this.#neighbourGauge = components.metrics.gauge("superpeer_overlay_peers", "Distinct peers in the routing table");
+  }
+
+  /** Our node id as hex. */
+  get nodeHex(): string {
+    return this.table.self.hex;
+  }
+
+  /** True once joined (or alone by choice, with no bootstrap peers). */
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  /** Sets listeners for peer up/down. */
+  on(listeners: Partial<OverlayEvents>): void {
+    this.#listeners = { ...this.#listeners, ...listeners };
+  }
+
+  /** Handles AppAttach requests (the SIP service registers here). */
+  onAppAttach(handler: (request: IncomingRequest) => Promise<MessageBody>): void {
+    this.#appHandler = handler;
+  }
+
+  /** Joins the ring (or starts alone) and begins periodic maintenance. */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#every(() => this.#stabilizeMs, () => this.#stabilize());
+    this.#every(() => this.#init.fingerRefreshMs ?? 10_000, () => this.#refreshFinger());
+    this.#every(() => this.#init.partitionCheckMs ?? 60_000, () => this.#checkPartition());
+    this.#every(() => this.#init.sweepMs ?? 10_000, () => {
+      this.#c.store.sweep(this.#c.clock.now());
+    });
+    await this.join(options);
+  }
+
+  /** Tries each bootstrap peer until one admits us; alone (a ring of one) when none answers. */
+  async join(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    for (const bootstrap of this.#init.bootstrap) {
+      if (bootstrap.host === this.#c.transport.local.host && bootstrap.port === this.#c.transport.local.port) continue;
+      try {
+        const answer = await this.messenger.request(
+          { type: "resource", id: this.#c.key.nodeId },
+          { code: MessageCode.JoinReq, joiningPeerId: this.#c.key.nodeId, overlayData: encodePeerList([this.#selfInfo()]) },
+          { directTo: bootstrap, ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        if (answer.body.code !== MessageCode.JoinAns) continue;
+        for (const info of decodePeerList(answer.body.overlayData)) this.#addPeer(info);
+        this.#joined = true;
+        this.#log.info("Joined the overlay", { via: `${bootstrap.host}:${bootstrap.port}`, peers: this.table.peers().length });
+        await this.#stabilize();
+        return true;
+      } catch (error) {
+        this.#log.debug("Join attempt failed", { bootstrap: `${bootstrap.host}:${bootstrap.port}`, error: (error as Error).message });
+      }
+    }
+    this.#joined = this.#init.bootstrap.length === 0 || this.table.peers().length > 0;
+    return this.#joined;
+  }
+
+  /** Leaves gracefully (RFC 6940 section 10.7.3): hands records to the successor, tells neighbours. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const cancel of this.#timers) cancel();
+    this.#timers = [];
+    const successor = this.table.successors()[0];
+    const predecessor = this.table.predecessors()[0];
+    const deadline = AbortSignal.timeout(2_000);
+    const sends: Promise<unknown>[] = [];
+    if (successor) {
+      sends.push(this.#handOver(successor, () => true, deadline));
+      sends.push(this.#leaveTo(successor, 2, this.table.predecessors(), deadline));
+    }
+    if (predecessor && predecessor.hex !== successor?.hex) sends.push(this.#leaveTo(predecessor, 1, this.table.successors(), deadline));
+    await Promise.allSettled(sends);
+    this.messenger.close();
+  }
+
+  /** Stores values of one or more kinds at a resource (on the responsible peer, which replicates). */
+  async store(resourceId: Uint8Array, kindData: readonly KindData[], options: { signal?: AbortSignal } = {}) {
+    const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
+      code: MessageCode.StoreReq,
+      resourceId,
+      replicaNumber: 0,
+      kindData,
+    }, options);
+    if (answer.body.code !== MessageCode.StoreAns) throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    return answer.body.kindResponses;
+  }
+
+  /** Fetches values (RFC 6940 section 7.4.2). */
+  async fetch(resourceId: Uint8Array, specifiers: readonly StoredDataSpecifier[], options: { signal?: AbortSignal } = {}) {
+    const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
+      code: MessageCode.FetchReq,
+      resourceId,
+      specifiers,
+    }, options);
+    if (answer.body.code !== MessageCode.FetchAns) throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    return answer.body.kindData;
+  }
+
+  /** Sends any request to a destination (the SIP service's AppAttach) and returns the answer body. */
+  async route(destination: Destination, body: MessageBody, options: { signal?: AbortSignal } = {}): Promise<MessageBody> {
+    return (await this.messenger.request(destination, body, options)).body;
+  }
+
+  /** Where this node stands, for /status. */
+  status(): Record<string, unknown> {
+    const show = (p: PeerRef) => ({ nodeId: p.hex, address: `${p.address.host}:${p.address.port}` });
+    return {
+      joined: this.#joined,
+      nodeId: this.nodeHex,
+      predecessors: this.table.predecessors().map(show),
+      successors: this.table.successors().map(show),
+      fingers: this.table.fingers().map((f) => (f ? show(f) : null)),
+      stabilizeIntervalMs: this.#stabilizeMs,
+      records: Object.fromEntries(this.#c.store.countByKind()),
+      pendingRequests: this.messenger.pendingRequests,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Request handling.
+
+  async #handle(request: IncomingRequest): Promise<MessageBody> {
+    const body = request.opened.body;
+    const sender = request.opened.senderNodeId;
+    this.#heard(hex(sender));
+    try {
+      switch (body.code) {
+        case MessageCode.PingReq:
+          return { code: MessageCode.PingAns, responseId: this.#randomUint32(), time: Math.floor(this.#c.clock.now() / 1000) };
+        case MessageCode.JoinReq:
+          return this.#onJoin(body.joiningPeerId, decodePeerList(body.overlayData));
+        case MessageCode.UpdateReq:
+          for (const info of [...body.predecessors, ...body.successors, ...body.fingers]) this.#addPeer(info);
+          this.#addPeer({ nodeId: sender, addresses: [] }, request);
+          return { code: MessageCode.UpdateAns };
+        case MessageCode.LeaveReq: {
+          const leaving = this.table.get(hex(body.leavingPeerId));
+          if (leaving) this.#dropPeer(leaving, "left");
+          for (const info of body.neighbors) this.#addPeer(info);
+          return { code: MessageCode.LeaveAns };
+        }
+        case MessageCode.RouteQueryReq:
+          return { code: MessageCode.RouteQueryAns, nextPeer: this.#selfInfo() };
+        case MessageCode.StoreReq: {
+          const results = this.#c.store.store(body, this.#c.clock.now());
+          if (body.replicaNumber === 0) this.#replicate(body.resourceId, body.kindData);
+          const replicas = this.table.replicaPeers(this.#copies - 1).map((p) => p.nodeId);
+          return {
+            code: MessageCode.StoreAns,
+            kindResponses: results.map((r) => ({ kind: r.kind, generation: r.generation, replicas })),
+          };
+        }
+        case MessageCode.FetchReq:
+          return { code: MessageCode.FetchAns, kindData: this.#c.store.fetch(body.resourceId, body.specifiers, this.#c.clock.now()) };
+        case MessageCode.StatReq:
+          return { code: MessageCode.StatAns, kindResponses: this.#c.store.stat(body.resourceId, body.specifiers, this.#c.clock.now()) };
+        case MessageCode.FindReq:
+          return { code: MessageCode.FindAns, results: this.#c.store.find(body.kinds, body.resourceId) };
+        case MessageCode.AppAttachReq:
+          if (this.#appHandler) return await this.#appHandler(request);
+          return this.#error(ErrorCode.NotFound, "no application here");
+        case MessageCode.ConfigUpdateReq:
+          return { code: MessageCode.ConfigUpdateAns };
+        default:
+          return this.#error(ErrorCode.InvalidMessage, "not a request this peer answers");
+      }
+    } catch (error) {
+      if (error instanceof StorageError) return this.#error(error.errorCode, error.reason);
+      throw error;
+    }
+  }
+
+  #onJoin(joiner: Uint8Array, infos: PeerInfo[]): MessageBody {
+    // RFC 6940 section 10.5: the admitting peer answers with its neighbourhood, adds the joiner and
+    // hands it the records of the range it now owns.
+    const answer = encodePeerList([this.#selfInfo(), ...this.#infos(this.table.predecessors()), ...this.#infos(this.table.successors())]);
+    const oldPredecessor = this.table.predecessors()[0];
+    const info = infos.find((i) => hex(i.nodeId) === hex(joiner)) ?? { nodeId: joiner, addresses: [] };
+    const peer = this.#addPeer(info);
+    if (peer) {
+      const joinerId = idToBigInt(joiner);
+      const from = oldPredecessor?.id ?? this.table.self.id;
+      void this.#handOver(peer, (resource) => inArc(idToBigInt(resource), from, joinerId), AbortSignal.timeout(15_000));
+    }
+    return { code: MessageCode.JoinAns, overlayData: answer };
+  }
+
+  #error(errorCode: number, reason: string): MessageBody {
+    return { code: MessageCode.Error, errorCode, reasonPhrase: reason.slice(0, 120), errorInfo: new Uint8Array(0) };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Topology maintenance.
+
+  async #stabilize(): Promise<void> {
+    if (!this.#running) return;
+    const now = this.#c.clock.monotonic();
+    const timeout = this.#init.peerTimeoutMs ?? 30_000;
+    for (const peer of this.table.peers()) {
+      const heard = this.#liveness.get(peer.hex)?.lastHeard ?? now;
+      if (now - heard > timeout) this.#dropPeer(peer, "silent");
+    }
+    const neighbours = new Map<string, PeerRef>();
+    for (const p of [...this.table.successors(), ...this.table.predecessors()]) neighbours.set(p.hex, p);
+    const update: MessageBody = {
+      code: MessageCode.UpdateReq,
+      uptime: Math.floor((now - this.#startedAt) / 1000),
+      updateType: 2,
+      predecessors: this.#infos(this.table.predecessors()),
+      successors: this.#infos(this.table.successors()),
+      fingers: [],
+    };
+    await Promise.allSettled([...neighbours.values()].map(async (peer) => {
+      try {
+        await this.messenger.request({ type: "node", id: peer.nodeId }, update);
+        this.#heard(peer.hex);
+      } catch (error) {
+        if (error instanceof OverlayRequestError && error.reason === "timeout") this.#dropPeer(peer, "timeout");
+      }
+    }));
+    // Adaptive period: halve it while the neighbourhood keeps changing, grow it back when calm.
+    const min = this.#init.stabilizeMinMs ?? DEFAULT_STABILIZE_MIN_MS;
+    const max = this.#init.stabilizeMaxMs ?? DEFAULT_STABILIZE_MAX_MS;
+    this.#stabilizeMs = this.#changes > 0 ? Math.max(min, this.#stabilizeMs / 2) : Math.min(max, this.#stabilizeMs * 1.5);
+    this.#changes = 0;
+  }
+
+  async #refreshFinger(): Promise<void> {
+    if (!this.#running || this.table.peers().length === 0) return;
+    const index = this.#nextFinger;
+    this.#nextFinger = (this.#nextFinger + 1) % this.table.fingerCount;
+    const arc = this.table.fingerArc(index);
+    const target = randomInRange(arc.start, arc.length, this.#c.randomBytes);
+    try {
+      const answer = await this.messenger.request({ type: "resource", id: bigIntToId(target) }, {
+        code: MessageCode.RouteQueryReq,
+        sendUpdate: false,
+        destination: { type: "resource", id: bigIntToId(target) },
+        overlayData: new Uint8Array(0),
+      });
+      if (answer.body.code !== MessageCode.RouteQueryAns) return;
+      const peer = this.#addPeer(answer.body.nextPeer);
+      const end = (arc.start + arc.length - 1n) % (1n << 128n);
+      if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) this.table.setFinger(index, peer);
+      else this.table.setFinger(index, undefined);
+    } catch {
+      // A failed refresh leaves the old finger; stabilisation prunes dead peers.
+    }
+  }
+
+  async #checkPartition(): Promise<void> {
+    if (!this.#running) return;
+    // Route to our own id through a bootstrap peer: in one ring the answer comes from us.
+    for (const bootstrap of this.#init.bootstrap) {
+      if (bootstrap.host === this.#c.transport.local.host && bootstrap.port === this.#c.transport.local.port) continue;
+      try {
+        const answer = await this.messenger.request({ type: "resource", id: this.#c.key.nodeId }, {
+          code: MessageCode.RouteQueryReq,
+          sendUpdate: false,
+          destination: { type: "resource", id: this.#c.key.nodeId },
+          overlayData: new Uint8Array(0),
+        }, { directTo: bootstrap });
+        if (answer.body.code === MessageCode.RouteQueryAns && hex(answer.body.nextPeer.nodeId) !== this.nodeHex) {
+          this.#log.warn("Overlay partition found: merging", { other: hex(answer.body.nextPeer.nodeId) });
+          this.#addPeer(answer.body.nextPeer);
+          await this.join();
+        }
+        return;
+      } catch {
+        // Try the next bootstrap peer.
+      }
+    }
+  }
+
+  #addPeer(info: PeerInfo, request?: IncomingRequest): PeerRef | undefined {
+    const nodeHex = hex(info.nodeId);
+    if (nodeHex === this.nodeHex) return undefined;
+    const advertised = info.addresses[0];
+    const address = advertised ? { host: ipText(advertised.ip), port: advertised.port } : this.messenger.addressOf(nodeHex) ??
+      request?.from;
+    if (address === undefined) return undefined;
+    const existing = this.table.get(nodeHex);
+    const peer = existing ?? peerRef(info.nodeId, address);
+    this.messenger.learn(nodeHex, address);
+    if (!this.#liveness.has(nodeHex)) this.#liveness.set(nodeHex, { lastHeard: this.#c.clock.monotonic() });
+    if (this.table.addNeighbour(peer)) {
+      this.#changes++;
+      if (!existing) this.#listeners.peerUp?.(peer);
+      this.#onNeighbourhoodChange();
+    }
+    this.#neighbourGauge.set(this.table.peers().length);
+    return this.table.get(nodeHex) ?? peer;
+  }
+
+  #dropPeer(peer: PeerRef, reason: string): void {
+    if (!this.table.remove(peer.hex)) return;
+    this.#liveness.delete(peer.hex);
+    this.#changes++;
+    this.#log.debug("Peer dropped", { peer: peer.hex, reason });
+    this.#listeners.peerDown?.(peer);
+    this.#neighbourGauge.set(this.table.peers().length);
+    this.#onNeighbourhoodChange();
+  }
+
+  #suspect(to: DatagramAddress): void {
+    for (const peer of this.table.peers()) {
+      if (peer.address.host === to.host && peer.address.port === to.port) this.#dropPeer(peer, "unreachable");
+    }
+  }
+
+  #heard(nodeHex: string): void {
+    const entry = this.#liveness.get(nodeHex);
+    if (entry) entry.lastHeard = this.#c.clock.monotonic();
+  }
+
+  /** After a neighbourhood change: push our primary records to the current replica peers. */
+  #onNeighbourhoodChange(): void {
+    if (!this.#running) return;
+    const pred = this.table.predecessors()[0];
+    if (pred === undefined) return;
+    const mine = (resource: Uint8Array) => inArc(idToBigInt(resource), pred.id, this.table.self.id);
+    for (const [i, peer] of this.table.replicaPeers(this.#copies - 1).entries()) {
+      void this.#pushRecords(peer, mine, i + 1, AbortSignal.timeout(15_000));
+    }
+  }
+
+  #replicate(resourceId: Uint8Array, kindData: readonly KindData[]): void {
+    for (const [i, peer] of this.table.replicaPeers(this.#copies - 1).entries()) {
+      void this.messenger.request({ type: "node", id: peer.nodeId }, {
+        code: MessageCode.StoreReq,
+        resourceId,
+        replicaNumber: i + 1,
+        kindData,
+      }).catch(() => {});
+    }
+  }
+
+  #handOver(peer: PeerRef, filter: (resource: Uint8Array) => boolean, signal: AbortSignal): Promise<void> {
+    return this.#pushRecords(peer, filter, 1, signal);
+  }
+
+  async #pushRecords(peer: PeerRef, filter: (resource: Uint8Array) => boolean, replicaNumber: number, signal: AbortSignal): Promise<void> {
+    for (const entry of this.#c.store.entries(filter)) {
+      if (signal.aborted) return;
+      try {
+        await this.messenger.request({ type: "node", id: peer.nodeId }, {
+          code: MessageCode.StoreReq,
+          resourceId: entry.resourceId,
+          replicaNumber,
+          kindData: entry.kindData,
+        }, { signal });
+      } catch {
+        // The peer may already hold newer data (DataTooOld), or be gone; both are fine.
+      }
+    }
+  }
+
+  #leaveTo(peer: PeerRef, leaveType: 1 | 2, neighbours: readonly PeerRef[], signal: AbortSignal): Promise<unknown> {
+    return this.messenger.request({ type: "node", id: peer.nodeId }, {
+      code: MessageCode.LeaveReq,
+      leavingPeerId: this.#c.key.nodeId,
+      leaveType,
+      neighbors: this.#infos(neighbours),
+    }, { signal }).catch(() => {});
+  }
+
+  #selfInfo(): PeerInfo {
+    return { nodeId: this.#c.key.nodeId, addresses: this.#init.advertise.slice(0, 4) };
+  }
+
+  #infos(peers: readonly PeerRef[]): PeerInfo[] {
+    return peers.map((p) => ({ nodeId: p.nodeId, addresses: [addressToTransport(p.address)] }));
+  }
+
+  #every(interval: () => number, task: () => Promise<void> | void): void {
+    const run = () => {
+      if (!this.#running) return;
+      const jitter = 0.75 + 0.5 * (this.#c.randomBytes(1)[0]! / 255);
+      const cancel = this.#c.scheduler.schedule(interval() * jitter, async () => {
+        this.#timers = this.#timers.filter((c) => c !== cancel);
+        try {
+          await task();
+        } catch (error) {
+          this.#log.warn("Overlay maintenance task failed", { error: (error as Error).message });
+        }
+        run();
+      });
+      this.#timers.push(cancel);
+    };
+    run();
+  }
+
+  #randomUint32(): number {
+    const b = this.#c.randomBytes(4);
+    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  }
+}
+
+/** Text form of a 4- or 16-byte IP address. */
+export function ipText(ip: Uint8Array): string {
+  if (ip.length === 4) return Array.from(ip).join(".");
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((ip[i]! << 8) | ip[i + 1]!).toString(16));
+  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+}
+
+/** A transport address from an IP literal and port. */
+export function addressToTransport(address: DatagramAddress): TransportAddress {
+  return { ip: ipBytes(address.host), port: address.port };
+}
+
+/** Bytes of an IPv4 or IPv6 literal. */
+export function ipBytes(host: string): Uint8Array {
+  if (!host.includes(":")) return new Uint8Array(host.split(".").map(Number));
+  const [head, tail] = host.split("::") as [string, string | undefined];
+  const parse = (s: string | undefined) => (s ? s.split(":").filter(Boolean).map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  const groups = tail === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[i * 2] = g >> 8;
+    out[i * 2 + 1] = g & 0xff;
+  });
+  return out;
+}
