@@ -4,17 +4,36 @@ import type { Logger } from "../core/logger.ts";
 import type { Counter, Metrics } from "../core/metrics.ts";
 import type { Cancel, Scheduler } from "../core/scheduler.ts";
 import { type DatagramAddress, type DatagramTransport, formatAddress } from "../core/transport.ts";
-import { ErrorCode, INITIAL_TTL, isRequestCode, MAX_MESSAGE_BYTES, MessageCode } from "../codec/overlay/constants.ts";
+import {
+  ErrorCode,
+  INITIAL_TTL,
+  isRequestCode,
+  MAX_MESSAGE_BYTES,
+  MessageCode,
+} from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
 import { decodeEnvelope, type Envelope } from "../codec/overlay/envelope.ts";
 import { fragmentFrame } from "../codec/overlay/fragmenter.ts";
-import { ackIdOf, decodeFrame, encodeFrame, type FragmentFrame, type MessageFrame } from "../codec/overlay/frame.ts";
+import {
+  ackIdOf,
+  decodeFrame,
+  encodeFrame,
+  type FragmentFrame,
+  type MessageFrame,
+} from "../codec/overlay/frame.ts";
 import { type MessageBody, messageName, peekMessageCode } from "../codec/overlay/message_body.ts";
 import { OverlayDecodeError } from "../codec/overlay/overlay_errors.ts";
 import type { AdmissionPolicy } from "../identity/admission.ts";
 import type { NodeKey } from "../identity/node_key.ts";
 import { nodeIdFromPublicKey } from "../identity/node_key.ts";
-import { MessageSecurityError, type OpenedMessage, openMessage, sealMessage } from "./message_security.ts";
+import {
+  ed25519MessageCrypto,
+  type MessageCrypto,
+  MessageSecurityError,
+  type OpenedMessage,
+  openMessage,
+  sealMessage,
+} from "./message_security.ts";
 import { Reassembler } from "./reassembler.ts";
 import { AnswerCache } from "./reliability/answer_cache.ts";
 import { HopSender } from "./reliability/hop_sender.ts";
@@ -60,6 +79,10 @@ export interface MessengerComponents {
   readonly admission: AdmissionPolicy;
   readonly table: RoutingTable;
   readonly randomBytes: (n: number) => Uint8Array;
+  /** @default ed25519MessageCrypto */
+  readonly crypto?: MessageCrypto;
+  /** Told the hop count of every request delivered here (the simulator's histogram). */
+  readonly onDelivered?: (code: number, hops: number) => void;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -86,7 +109,7 @@ export class OverlayMessenger {
   #timer: Cancel | undefined;
   #timerAt = Infinity;
   #closed = false;
-  #handler: (request: IncomingRequest) => Promise<MessageBody>;
+  #handler: (request: IncomingRequest) => MessageBody | Promise<MessageBody>;
   #onHopFailure: (to: DatagramAddress) => void = () => {};
   readonly #sent: Map<string, Counter> = new Map();
   readonly #received: Map<string, Counter> = new Map();
@@ -109,15 +132,28 @@ export class OverlayMessenger {
       clock: components.clock,
       onDrop: (reason) => this.#drop(`reassembly-${reason}` as DropReason),
     });
-    this.#replay = new ReplayGuard({ windowSeconds: init.replayWindowSeconds }, { clock: components.clock });
-    this.#retransmits = components.metrics.counter("superpeer_overlay_retransmissions_total", "Hop-by-hop retransmissions");
-    this.#bytesOut = components.metrics.counter("superpeer_overlay_bytes_sent_total", "Overlay bytes sent (all datagrams)");
-    this.#handler = () => Promise.resolve({ code: MessageCode.Error, errorCode: ErrorCode.NotFound, reasonPhrase: "no handler", errorInfo: new Uint8Array(0) });
+    this.#replay = new ReplayGuard({ windowSeconds: init.replayWindowSeconds }, {
+      clock: components.clock,
+    });
+    this.#retransmits = components.metrics.counter(
+      "superpeer_overlay_retransmissions_total",
+      "Hop-by-hop retransmissions",
+    );
+    this.#bytesOut = components.metrics.counter(
+      "superpeer_overlay_bytes_sent_total",
+      "Overlay bytes sent (all datagrams)",
+    );
+    this.#handler = () => ({
+      code: MessageCode.Error,
+      errorCode: ErrorCode.NotFound,
+      reasonPhrase: "no handler",
+      errorInfo: new Uint8Array(0),
+    });
     components.transport.onDatagram((bytes, from) => this.#onDatagram(bytes, from));
   }
 
   /** Sets the handler of requests delivered to this node; its answer (or Error) is sent back. */
-  onRequest(handler: (request: IncomingRequest) => Promise<MessageBody>): void {
+  onRequest(handler: (request: IncomingRequest) => MessageBody | Promise<MessageBody>): void {
     this.#handler = handler;
   }
 
@@ -141,7 +177,9 @@ export class OverlayMessenger {
   learn(nodeHex: string, address: DatagramAddress): void {
     this.#learned.delete(nodeHex);
     this.#learned.set(nodeHex, address);
-    if (this.#learned.size > this.#maxLearned) this.#learned.delete(this.#learned.keys().next().value!);
+    if (this.#learned.size > this.#maxLearned) {
+      this.#learned.delete(this.#learned.keys().next().value!);
+    }
   }
 
   /** Requests in flight. */
@@ -159,7 +197,11 @@ export class OverlayMessenger {
     body: MessageBody,
     options: { directTo?: DatagramAddress; signal?: AbortSignal } = {},
   ): Promise<OpenedMessage> {
-    if (this.#closed) return Promise.reject(new OverlayRequestError("closed", "the overlay is stopping", ErrorCode.RequestTimeout));
+    if (this.#closed) {
+      return Promise.reject(
+        new OverlayRequestError("closed", "the overlay is stopping", ErrorCode.RequestTimeout),
+      );
+    }
     const transactionId = this.#c.randomBytes(8);
     const sealed = sealMessage({
       key: this.#c.key,
@@ -169,31 +211,48 @@ export class OverlayMessenger {
       sentAt: Math.floor(this.#c.clock.now() / 1000),
       admission: this.#c.admission.proofFor(this.#c.key.publicKeyRaw),
       body,
+      crypto: this.#crypto,
     });
     const send = () => {
       const to = options.directTo ?? this.#firstHop(destination);
       if (to === "self") {
         // We are responsible ourselves: deliver locally, without the network.
         const frame = decodeFrame(sealed.frame, MAX_MESSAGE_BYTES) as MessageFrame;
-        void this.#deliverRequest(frame, decodeEnvelope(frame.envelope), this.#c.transport.local);
+        this.#deliverRequest(frame, decodeEnvelope(frame.envelope), this.#c.transport.local);
       } else if (to === undefined) {
-        this.#requests.fail(transactionId, new OverlayRequestError("no-route", "no peer to send to", ErrorCode.NotFound));
+        this.#requests.fail(
+          transactionId,
+          new OverlayRequestError("no-route", "no peer to send to", ErrorCode.NotFound),
+        );
       } else {
         this.#sendFrame(sealed.frame, to, transactionId);
       }
     };
-    const promise = this.#requests.begin(transactionId, this.#c.clock.monotonic(), send, options.signal ? { signal: options.signal } : {});
+    const promise = this.#requests.begin(
+      transactionId,
+      this.#c.clock.monotonic(),
+      send,
+      options.signal ? { signal: options.signal } : {},
+    );
     this.#count(this.#sent, "superpeer_overlay_messages_sent_total", messageName(body.code));
     send();
     this.#arm();
     return promise.then((opened) => {
       if (opened.body.code === MessageCode.Error) {
-        throw new OverlayRequestError("error-answer", opened.body.reasonPhrase || `error ${opened.body.errorCode}`, opened.body.errorCode);
+        throw new OverlayRequestError(
+          "error-answer",
+          opened.body.reasonPhrase || `error ${opened.body.errorCode}`,
+          opened.body.errorCode,
+        );
       }
       return opened;
     }, (error) => {
       if (error instanceof RequestError) {
-        throw new OverlayRequestError(error.reason, error.message, error.errorCode ?? ErrorCode.RequestTimeout);
+        throw new OverlayRequestError(
+          error.reason,
+          error.message,
+          error.errorCode ?? ErrorCode.RequestTimeout,
+        );
       }
       throw error;
     });
@@ -256,7 +315,10 @@ export class OverlayMessenger {
         this.#hop.acknowledge(from, frame.id, frame.offset);
         return;
       case "fragment": {
-        this.#transmit(encodeFrame({ type: "ack", id: frame.transactionId, offset: frame.offset }), from);
+        this.#transmit(
+          encodeFrame({ type: "ack", id: frame.transactionId, offset: frame.offset }),
+          from,
+        );
         const whole = this.#reassembler.add(formatAddress(from), frame);
         if (whole === undefined) return;
         let message;
@@ -285,7 +347,11 @@ export class OverlayMessenger {
     }
     if (envelope.overlayId !== this.#init.overlayId) return this.#drop("wrong-overlay");
     const previous = frame.via.at(-1);
-    const previousHex = previous?.type === "node" ? hex(previous.id) : previous === undefined ? hex(nodeIdFromPublicKey(envelope.senderKey)) : undefined;
+    const previousHex = previous?.type === "node"
+      ? hex(previous.id)
+      : previous === undefined
+      ? hex(nodeIdFromPublicKey(envelope.senderKey))
+      : undefined;
     if (previousHex !== undefined) this.learn(previousHex, from);
     const code = peekMessageCode(envelope.body);
     if (code === undefined) return this.#drop("decode");
@@ -294,23 +360,40 @@ export class OverlayMessenger {
     else this.#routeAnswer(frame, envelope, destination);
   }
 
-  #routeRequest(frame: MessageFrame, envelope: Envelope, destination: Destination, from: DatagramAddress): void {
-    if (frame.via.some((d) => d.type === "node" && hex(d.id) === this.#selfHex)) return this.#drop("loop");
+  #routeRequest(
+    frame: MessageFrame,
+    envelope: Envelope,
+    destination: Destination,
+    from: DatagramAddress,
+  ): void {
+    if (frame.via.some((d) => d.type === "node" && hex(d.id) === this.#selfHex)) {
+      return this.#drop("loop");
+    }
     if (destination.type === "opaque") return this.#drop("no-route");
     const key = idToBigInt(destination.id);
-    const forMe = destination.type === "node" ? hex(destination.id) === this.#selfHex : this.#c.table.nextHop(key) === "self";
+    const forMe = destination.type === "node"
+      ? hex(destination.id) === this.#selfHex
+      : this.#c.table.nextHop(key) === "self";
     if (forMe) {
-      void this.#deliverRequest(frame, envelope, from);
+      this.#deliverRequest(frame, envelope, from);
       return;
     }
     let next: DatagramAddress | undefined;
     const hop = this.#c.table.nextHop(key);
     if (hop !== "self") next = hop.address;
     else if (destination.type === "node") next = this.addressOf(hex(destination.id));
-    if (next === undefined) return this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node");
-    if (frame.ttl <= 1) return this.#answerError(frame, envelope, ErrorCode.TtlExceeded, "TTL exceeded");
+    if (next === undefined) {
+      return this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node");
+    }
+    if (frame.ttl <= 1) {
+      return this.#answerError(frame, envelope, ErrorCode.TtlExceeded, "TTL exceeded");
+    }
     const via = [...frame.via, { type: "node" as const, id: this.#c.key.nodeId }];
-    this.#sendFrame(encodeFrame({ ...frame, ttl: frame.ttl - 1, via }), next, envelope.transactionId);
+    this.#sendFrame(
+      encodeFrame({ ...frame, ttl: frame.ttl - 1, via }),
+      next,
+      envelope.transactionId,
+    );
   }
 
   #routeAnswer(frame: MessageFrame, envelope: Envelope, destination: Destination): void {
@@ -319,23 +402,44 @@ export class OverlayMessenger {
       try {
         opened = openMessage(frame, this.#openContext());
       } catch (error) {
-        this.#drop(error instanceof MessageSecurityError && error.reason === "duplicate" ? "duplicate" : "security", error);
+        this.#drop(
+          error instanceof MessageSecurityError && error.reason === "duplicate"
+            ? "duplicate"
+            : "security",
+          error,
+        );
         return;
       }
-      this.#count(this.#received, "superpeer_overlay_messages_received_total", messageName(opened.body.code));
-      if (!this.#requests.complete(opened.envelope.transactionId, opened)) this.#drop("unknown-transaction");
+      this.#count(
+        this.#received,
+        "superpeer_overlay_messages_received_total",
+        messageName(opened.body.code),
+      );
+      if (!this.#requests.complete(opened.envelope.transactionId, opened)) {
+        this.#drop("unknown-transaction");
+      }
       this.#arm();
       return;
     }
     // Retrace: the last via entry is the next peer back; with none left, the destination itself.
     const last = frame.via.at(-1);
-    const nextHex = last?.type === "node" ? hex(last.id) : destination.type === "node" ? hex(destination.id) : undefined;
+    const nextHex = last?.type === "node"
+      ? hex(last.id)
+      : destination.type === "node"
+      ? hex(destination.id)
+      : undefined;
     const next = nextHex === undefined ? undefined : this.addressOf(nextHex);
-    if (next === undefined || frame.ttl <= 1) return this.#drop(next === undefined ? "no-route" : "ttl");
-    this.#sendFrame(encodeFrame({ ...frame, ttl: frame.ttl - 1, via: frame.via.slice(0, -1) }), next, envelope.transactionId);
+    if (next === undefined || frame.ttl <= 1) {
+      return this.#drop(next === undefined ? "no-route" : "ttl");
+    }
+    this.#sendFrame(
+      encodeFrame({ ...frame, ttl: frame.ttl - 1, via: frame.via.slice(0, -1) }),
+      next,
+      envelope.transactionId,
+    );
   }
 
-  async #deliverRequest(frame: MessageFrame, envelope: Envelope, from: DatagramAddress): Promise<void> {
+  #deliverRequest(frame: MessageFrame, envelope: Envelope, from: DatagramAddress): void {
     const senderHex = hex(nodeIdFromPublicKey(envelope.senderKey));
     const cacheKey = { requesterId: senderHex, transactionId: hex(envelope.transactionId) };
     let opened: OpenedMessage;
@@ -345,30 +449,67 @@ export class OverlayMessenger {
       if (error instanceof MessageSecurityError && error.reason === "duplicate") {
         // RFC 6940 section 6.2: a retransmitted request gets the answer it already had.
         const cached = this.#answers.lookup(cacheKey, this.#c.clock.monotonic());
-        if (cached) for (const datagram of cached.datagrams) this.#transmit(datagram, cached.to);
+        if (cached) {
+          for (const datagram of cached.datagrams) this.#transmit(datagram, cached.to);
+        }
         this.#drop("duplicate");
         return;
       }
-      this.#drop(error instanceof OverlayDecodeError || error instanceof MessageSecurityError ? "security" : "handler", error);
-      if (error instanceof MessageSecurityError) this.#answerError(frame, envelope, error.errorCode, "refused");
+      this.#drop(
+        error instanceof OverlayDecodeError || error instanceof MessageSecurityError
+          ? "security"
+          : "handler",
+        error,
+      );
+      if (error instanceof MessageSecurityError) {
+        this.#answerError(frame, envelope, error.errorCode, "refused");
+      }
       return;
     }
-    this.#count(this.#received, "superpeer_overlay_messages_received_total", messageName(opened.body.code));
-    let answer: MessageBody;
-    try {
-      answer = await this.#handler({ opened, via: frame.via, from });
-    } catch (error) {
+    this.#count(
+      this.#received,
+      "superpeer_overlay_messages_received_total",
+      messageName(opened.body.code),
+    );
+    // Hops the request took: each forwarder added itself to the via list; 0 when it never left this node.
+    this.#c.onDelivered?.(
+      opened.body.code,
+      from === this.#c.transport.local ? 0 : frame.via.length + 1,
+    );
+    const failed = (error: unknown): MessageBody => {
       this.#drop("handler", error);
-      answer = { code: MessageCode.Error, errorCode: ErrorCode.InvalidMessage, reasonPhrase: "handler failed", errorInfo: new Uint8Array(0) };
+      return {
+        code: MessageCode.Error,
+        errorCode: ErrorCode.InvalidMessage,
+        reasonPhrase: "handler failed",
+        errorInfo: new Uint8Array(0),
+      };
+    };
+    let answer: MessageBody | Promise<MessageBody>;
+    try {
+      answer = this.#handler({ opened, via: frame.via, from });
+    } catch (error) {
+      answer = failed(error);
     }
-    if (this.#closed) return;
-    this.#sendAnswer(frame, envelope, answer, cacheKey);
+    // Synchronous handlers answer at once (the simulator relies on it); asynchronous ones when done.
+    if (answer instanceof Promise) {
+      answer.catch(failed).then((body) => {
+        if (!this.#closed) this.#sendAnswer(frame, envelope, body, cacheKey);
+      });
+    } else {
+      this.#sendAnswer(frame, envelope, answer, cacheKey);
+    }
   }
 
   #answerError(frame: MessageFrame, envelope: Envelope, errorCode: number, reason: string): void {
     const code = peekMessageCode(envelope.body);
     if (code === undefined || !isRequestCode(code)) return;
-    this.#sendAnswer(frame, envelope, { code: MessageCode.Error, errorCode, reasonPhrase: reason, errorInfo: new Uint8Array(0) }, undefined);
+    this.#sendAnswer(frame, envelope, {
+      code: MessageCode.Error,
+      errorCode,
+      reasonPhrase: reason,
+      errorInfo: new Uint8Array(0),
+    }, undefined);
   }
 
   #sendAnswer(
@@ -393,6 +534,7 @@ export class OverlayMessenger {
       body,
       ttl: INITIAL_TTL,
       via: via.slice(0, -1),
+      crypto: this.#crypto,
     });
     this.#count(this.#sent, "superpeer_overlay_messages_sent_total", messageName(body.code));
     if (requesterHex === this.#selfHex) {
@@ -403,7 +545,10 @@ export class OverlayMessenger {
     }
     if (to === undefined) return this.#drop("no-route");
     if (cacheKey !== undefined) {
-      this.#answers.remember(cacheKey, { datagrams: fragmentFrame(sealed.frame, envelope.transactionId), to }, this.#c.clock.monotonic());
+      this.#answers.remember(cacheKey, {
+        datagrams: fragmentFrame(sealed.frame, envelope.transactionId),
+        to,
+      }, this.#c.clock.monotonic());
     }
     this.#sendFrame(sealed.frame, to, envelope.transactionId);
   }
@@ -414,7 +559,12 @@ export class OverlayMessenger {
       admission: this.#c.admission,
       replay: this.#replay,
       nowSeconds: Math.floor(this.#c.clock.now() / 1000),
+      crypto: this.#crypto,
     };
+  }
+
+  get #crypto(): MessageCrypto {
+    return this.#c.crypto ?? ed25519MessageCrypto;
   }
 
   #tick(): void {
@@ -442,9 +592,13 @@ export class OverlayMessenger {
   #arm(): void {
     if (this.#closed) return;
     const now = this.#c.clock.monotonic();
-    const candidates = [this.#hop.nextDeadline(), this.#requests.nextDeadline()].filter((d): d is number => d !== undefined);
+    const candidates = [this.#hop.nextDeadline(), this.#requests.nextDeadline()].filter((
+      d,
+    ): d is number => d !== undefined);
     let at = candidates.length > 0 ? Math.min(...candidates) : Infinity;
-    if (at === Infinity && (this.#answers.size > 0 || this.#reassembler.pendingMessages > 0)) at = now + 5_000;
+    if (at === Infinity && (this.#answers.size > 0 || this.#reassembler.pendingMessages > 0)) {
+      at = now + 5_000;
+    }
     if (at >= this.#timerAt) return;
     this.#timer?.();
     this.#timerAt = at;
@@ -454,7 +608,13 @@ export class OverlayMessenger {
   #count(map: Map<string, Counter>, name: string, type: string): void {
     let counter = map.get(type);
     if (counter === undefined) {
-      counter = this.#metrics.counter(name, name.includes("sent") ? "Overlay messages sent, by type" : "Overlay messages received, by type", ["type"]).with({ type });
+      counter = this.#metrics.counter(
+        name,
+        name.includes("sent")
+          ? "Overlay messages sent, by type"
+          : "Overlay messages received, by type",
+        ["type"],
+      ).with({ type });
       map.set(type, counter);
     }
     counter.inc();
@@ -463,18 +623,31 @@ export class OverlayMessenger {
   #drop(reason: DropReason | string, error?: unknown): void {
     let counter = this.#drops.get(reason);
     if (counter === undefined) {
-      counter = this.#metrics.counter("superpeer_overlay_dropped_total", "Overlay datagrams and messages dropped, by reason", ["reason"]).with({ reason });
+      counter = this.#metrics.counter(
+        "superpeer_overlay_dropped_total",
+        "Overlay datagrams and messages dropped, by reason",
+        ["reason"],
+      ).with({ reason });
       this.#drops.set(reason, counter);
     }
     counter.inc();
     if (error !== undefined && reason !== "duplicate") {
-      this.#log.debug("Dropped an overlay message", { reason, error: error instanceof Error ? error.message : String(error) });
+      this.#log.debug("Dropped an overlay message", {
+        reason,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }
 
 /** Why a request failed. */
-export type OverlayRequestFailure = "timeout" | "aborted" | "capacity" | "closed" | "no-route" | "error-answer";
+export type OverlayRequestFailure =
+  | "timeout"
+  | "aborted"
+  | "capacity"
+  | "closed"
+  | "no-route"
+  | "error-answer";
 
 /** A request that did not get a usable answer; `errorCode` is RFC 6940's (from an Error answer, or the closest). */
 export class OverlayRequestError extends SuperpeerError {

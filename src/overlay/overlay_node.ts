@@ -12,10 +12,15 @@ import type { StoredDataSpecifier } from "../codec/overlay/messages/specifier.ts
 import type { TransportAddress } from "../codec/overlay/transport_address.ts";
 import type { AdmissionPolicy } from "../identity/admission.ts";
 import type { NodeKey } from "../identity/node_key.ts";
-import { type IncomingRequest, OverlayMessenger, OverlayRequestError } from "./overlay_messenger.ts";
+import type { MessageCrypto } from "./message_security.ts";
+import {
+  type IncomingRequest,
+  OverlayMessenger,
+  OverlayRequestError,
+} from "./overlay_messenger.ts";
 import { decodePeerList, encodePeerList } from "./peer_list.ts";
 import { bigIntToId, idToBigInt, inArc, randomInRange } from "./ring.ts";
-import { peerRef, type PeerRef, RoutingTable } from "./routing_table.ts";
+import { type PeerRef, peerRef, RoutingTable } from "./routing_table.ts";
 import { StorageError } from "./storage/storage_error.ts";
 import type { LocalStore } from "./storage/local_store.ts";
 
@@ -55,6 +60,10 @@ export interface OverlayNodeComponents {
   readonly admission: AdmissionPolicy;
   readonly store: LocalStore;
   readonly randomBytes: (n: number) => Uint8Array;
+  /** @default ed25519MessageCrypto (the simulator passes a cheap stand-in) */
+  readonly crypto?: MessageCrypto;
+  /** See MessengerComponents.onDelivered. */
+  readonly onDelivered?: (code: number, hops: number) => void;
 }
 
 export const DEFAULT_STABILIZE_MIN_MS = 2_000;
@@ -110,7 +119,10 @@ export class OverlayNode {
       ...(init.predecessors ? { predecessors: init.predecessors } : {}),
       ...(init.fingers ? { fingers: init.fingers } : {}),
     });
-    this.messenger = new OverlayMessenger({ overlayId: init.overlayId, replayWindowSeconds: init.replayWindowSeconds }, {
+    this.messenger = new OverlayMessenger({
+      overlayId: init.overlayId,
+      replayWindowSeconds: init.replayWindowSeconds,
+    }, {
       transport: components.transport,
       clock: components.clock,
       scheduler: components.scheduler,
@@ -120,10 +132,15 @@ export class OverlayNode {
       admission: components.admission,
       table: this.table,
       randomBytes: components.randomBytes,
+      ...(components.crypto ? { crypto: components.crypto } : {}),
+      ...(components.onDelivered ? { onDelivered: components.onDelivered } : {}),
     });
     this.messenger.onRequest((request) => this.#handle(request));
     this.messenger.onHopFailure((to) => this.#suspect(to));
-    this.#neighbourGauge = components.metrics.gauge("superpeer_overlay_peers", "Distinct peers in the routing table");
+    this.#neighbourGauge = components.metrics.gauge(
+      "superpeer_overlay_peers",
+      "Distinct peers in the routing table",
+    );
   }
 
   /** Our node id as hex. */
@@ -162,21 +179,34 @@ export class OverlayNode {
   /** Tries each bootstrap peer until one admits us; alone (a ring of one) when none answers. */
   async join(options: { signal?: AbortSignal } = {}): Promise<boolean> {
     for (const bootstrap of this.#init.bootstrap) {
-      if (bootstrap.host === this.#c.transport.local.host && bootstrap.port === this.#c.transport.local.port) continue;
+      if (
+        bootstrap.host === this.#c.transport.local.host &&
+        bootstrap.port === this.#c.transport.local.port
+      ) continue;
       try {
         const answer = await this.messenger.request(
           { type: "resource", id: this.#c.key.nodeId },
-          { code: MessageCode.JoinReq, joiningPeerId: this.#c.key.nodeId, overlayData: encodePeerList([this.#selfInfo()]) },
+          {
+            code: MessageCode.JoinReq,
+            joiningPeerId: this.#c.key.nodeId,
+            overlayData: encodePeerList([this.#selfInfo()]),
+          },
           { directTo: bootstrap, ...(options.signal ? { signal: options.signal } : {}) },
         );
         if (answer.body.code !== MessageCode.JoinAns) continue;
         for (const info of decodePeerList(answer.body.overlayData)) this.#addPeer(info);
         this.#joined = true;
-        this.#log.info("Joined the overlay", { via: `${bootstrap.host}:${bootstrap.port}`, peers: this.table.peers().length });
+        this.#log.info("Joined the overlay", {
+          via: `${bootstrap.host}:${bootstrap.port}`,
+          peers: this.table.peers().length,
+        });
         await this.#stabilize();
         return true;
       } catch (error) {
-        this.#log.debug("Join attempt failed", { bootstrap: `${bootstrap.host}:${bootstrap.port}`, error: (error as Error).message });
+        this.#log.debug("Join attempt failed", {
+          bootstrap: `${bootstrap.host}:${bootstrap.port}`,
+          error: (error as Error).message,
+        });
       }
     }
     this.#joined = this.#init.bootstrap.length === 0 || this.table.peers().length > 0;
@@ -197,42 +227,63 @@ export class OverlayNode {
       sends.push(this.#handOver(successor, () => true, deadline));
       sends.push(this.#leaveTo(successor, 2, this.table.predecessors(), deadline));
     }
-    if (predecessor && predecessor.hex !== successor?.hex) sends.push(this.#leaveTo(predecessor, 1, this.table.successors(), deadline));
+    if (predecessor && predecessor.hex !== successor?.hex) {
+      sends.push(this.#leaveTo(predecessor, 1, this.table.successors(), deadline));
+    }
     await Promise.allSettled(sends);
     this.messenger.close();
   }
 
   /** Stores values of one or more kinds at a resource (on the responsible peer, which replicates). */
-  async store(resourceId: Uint8Array, kindData: readonly KindData[], options: { signal?: AbortSignal } = {}) {
+  async store(
+    resourceId: Uint8Array,
+    kindData: readonly KindData[],
+    options: { signal?: AbortSignal } = {},
+  ) {
     const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
       code: MessageCode.StoreReq,
       resourceId,
       replicaNumber: 0,
       kindData,
     }, options);
-    if (answer.body.code !== MessageCode.StoreAns) throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    if (answer.body.code !== MessageCode.StoreAns) {
+      throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    }
     return answer.body.kindResponses;
   }
 
   /** Fetches values (RFC 6940 section 7.4.2). */
-  async fetch(resourceId: Uint8Array, specifiers: readonly StoredDataSpecifier[], options: { signal?: AbortSignal } = {}) {
+  async fetch(
+    resourceId: Uint8Array,
+    specifiers: readonly StoredDataSpecifier[],
+    options: { signal?: AbortSignal } = {},
+  ) {
     const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
       code: MessageCode.FetchReq,
       resourceId,
       specifiers,
     }, options);
-    if (answer.body.code !== MessageCode.FetchAns) throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    if (answer.body.code !== MessageCode.FetchAns) {
+      throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
+    }
     return answer.body.kindData;
   }
 
   /** Sends any request to a destination (the SIP service's AppAttach) and returns the answer body. */
-  async route(destination: Destination, body: MessageBody, options: { signal?: AbortSignal } = {}): Promise<MessageBody> {
+  async route(
+    destination: Destination,
+    body: MessageBody,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<MessageBody> {
     return (await this.messenger.request(destination, body, options)).body;
   }
 
   /** Where this node stands, for /status. */
   status(): Record<string, unknown> {
-    const show = (p: PeerRef) => ({ nodeId: p.hex, address: `${p.address.host}:${p.address.port}` });
+    const show = (p: PeerRef) => ({
+      nodeId: p.hex,
+      address: `${p.address.host}:${p.address.port}`,
+    });
     return {
       joined: this.#joined,
       nodeId: this.nodeHex,
@@ -248,18 +299,24 @@ export class OverlayNode {
   // ---------------------------------------------------------------------------------------------
   // Request handling.
 
-  async #handle(request: IncomingRequest): Promise<MessageBody> {
+  #handle(request: IncomingRequest): MessageBody | Promise<MessageBody> {
     const body = request.opened.body;
     const sender = request.opened.senderNodeId;
     this.#heard(hex(sender));
     try {
       switch (body.code) {
         case MessageCode.PingReq:
-          return { code: MessageCode.PingAns, responseId: this.#randomUint32(), time: Math.floor(this.#c.clock.now() / 1000) };
+          return {
+            code: MessageCode.PingAns,
+            responseId: this.#randomUint32(),
+            time: Math.floor(this.#c.clock.now() / 1000),
+          };
         case MessageCode.JoinReq:
           return this.#onJoin(body.joiningPeerId, decodePeerList(body.overlayData));
         case MessageCode.UpdateReq:
-          for (const info of [...body.predecessors, ...body.successors, ...body.fingers]) this.#addPeer(info);
+          for (const info of [...body.predecessors, ...body.successors, ...body.fingers]) {
+            this.#addPeer(info);
+          }
           this.#addPeer({ nodeId: sender, addresses: [] }, request);
           return { code: MessageCode.UpdateAns };
         case MessageCode.LeaveReq: {
@@ -276,17 +333,34 @@ export class OverlayNode {
           const replicas = this.table.replicaPeers(this.#copies - 1).map((p) => p.nodeId);
           return {
             code: MessageCode.StoreAns,
-            kindResponses: results.map((r) => ({ kind: r.kind, generation: r.generation, replicas })),
+            kindResponses: results.map((r) => ({
+              kind: r.kind,
+              generation: r.generation,
+              replicas,
+            })),
           };
         }
         case MessageCode.FetchReq:
-          return { code: MessageCode.FetchAns, kindData: this.#c.store.fetch(body.resourceId, body.specifiers, this.#c.clock.now()) };
+          return {
+            code: MessageCode.FetchAns,
+            kindData: this.#c.store.fetch(body.resourceId, body.specifiers, this.#c.clock.now()),
+          };
         case MessageCode.StatReq:
-          return { code: MessageCode.StatAns, kindResponses: this.#c.store.stat(body.resourceId, body.specifiers, this.#c.clock.now()) };
+          return {
+            code: MessageCode.StatAns,
+            kindResponses: this.#c.store.stat(
+              body.resourceId,
+              body.specifiers,
+              this.#c.clock.now(),
+            ),
+          };
         case MessageCode.FindReq:
-          return { code: MessageCode.FindAns, results: this.#c.store.find(body.kinds, body.resourceId) };
+          return {
+            code: MessageCode.FindAns,
+            results: this.#c.store.find(body.kinds, body.resourceId),
+          };
         case MessageCode.AppAttachReq:
-          if (this.#appHandler) return await this.#appHandler(request);
+          if (this.#appHandler) return this.#appHandler(request);
           return this.#error(ErrorCode.NotFound, "no application here");
         case MessageCode.ConfigUpdateReq:
           return { code: MessageCode.ConfigUpdateAns };
@@ -302,20 +376,34 @@ export class OverlayNode {
   #onJoin(joiner: Uint8Array, infos: PeerInfo[]): MessageBody {
     // RFC 6940 section 10.5: the admitting peer answers with its neighbourhood, adds the joiner and
     // hands it the records of the range it now owns.
-    const answer = encodePeerList([this.#selfInfo(), ...this.#infos(this.table.predecessors()), ...this.#infos(this.table.successors())]);
+    const answer = encodePeerList([
+      this.#selfInfo(),
+      ...this.#infos(this.table.predecessors()),
+      ...this.#infos(this.table.successors()),
+    ]);
     const oldPredecessor = this.table.predecessors()[0];
-    const info = infos.find((i) => hex(i.nodeId) === hex(joiner)) ?? { nodeId: joiner, addresses: [] };
+    const info = infos.find((i) => hex(i.nodeId) === hex(joiner)) ??
+      { nodeId: joiner, addresses: [] };
     const peer = this.#addPeer(info);
     if (peer) {
       const joinerId = idToBigInt(joiner);
       const from = oldPredecessor?.id ?? this.table.self.id;
-      void this.#handOver(peer, (resource) => inArc(idToBigInt(resource), from, joinerId), AbortSignal.timeout(15_000));
+      void this.#handOver(
+        peer,
+        (resource) => inArc(idToBigInt(resource), from, joinerId),
+        AbortSignal.timeout(15_000),
+      );
     }
     return { code: MessageCode.JoinAns, overlayData: answer };
   }
 
   #error(errorCode: number, reason: string): MessageBody {
-    return { code: MessageCode.Error, errorCode, reasonPhrase: reason.slice(0, 120), errorInfo: new Uint8Array(0) };
+    return {
+      code: MessageCode.Error,
+      errorCode,
+      reasonPhrase: reason.slice(0, 120),
+      errorInfo: new Uint8Array(0),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -330,7 +418,9 @@ export class OverlayNode {
       if (now - heard > timeout) this.#dropPeer(peer, "silent");
     }
     const neighbours = new Map<string, PeerRef>();
-    for (const p of [...this.table.successors(), ...this.table.predecessors()]) neighbours.set(p.hex, p);
+    for (const p of [...this.table.successors(), ...this.table.predecessors()]) {
+      neighbours.set(p.hex, p);
+    }
     const update: MessageBody = {
       code: MessageCode.UpdateReq,
       uptime: Math.floor((now - this.#startedAt) / 1000),
@@ -344,13 +434,17 @@ export class OverlayNode {
         await this.messenger.request({ type: "node", id: peer.nodeId }, update);
         this.#heard(peer.hex);
       } catch (error) {
-        if (error instanceof OverlayRequestError && error.reason === "timeout") this.#dropPeer(peer, "timeout");
+        if (error instanceof OverlayRequestError && error.reason === "timeout") {
+          this.#dropPeer(peer, "timeout");
+        }
       }
     }));
     // Adaptive period: halve it while the neighbourhood keeps changing, grow it back when calm.
     const min = this.#init.stabilizeMinMs ?? DEFAULT_STABILIZE_MIN_MS;
     const max = this.#init.stabilizeMaxMs ?? DEFAULT_STABILIZE_MAX_MS;
-    this.#stabilizeMs = this.#changes > 0 ? Math.max(min, this.#stabilizeMs / 2) : Math.min(max, this.#stabilizeMs * 1.5);
+    this.#stabilizeMs = this.#changes > 0
+      ? Math.max(min, this.#stabilizeMs / 2)
+      : Math.min(max, this.#stabilizeMs * 1.5);
     this.#changes = 0;
   }
 
@@ -370,8 +464,9 @@ export class OverlayNode {
       if (answer.body.code !== MessageCode.RouteQueryAns) return;
       const peer = this.#addPeer(answer.body.nextPeer);
       const end = (arc.start + arc.length - 1n) % (1n << 128n);
-      if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) this.table.setFinger(index, peer);
-      else this.table.setFinger(index, undefined);
+      if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) {
+        this.table.setFinger(index, peer);
+      } else this.table.setFinger(index, undefined);
     } catch {
       // A failed refresh leaves the old finger; stabilisation prunes dead peers.
     }
@@ -381,7 +476,10 @@ export class OverlayNode {
     if (!this.#running) return;
     // Route to our own id through a bootstrap peer: in one ring the answer comes from us.
     for (const bootstrap of this.#init.bootstrap) {
-      if (bootstrap.host === this.#c.transport.local.host && bootstrap.port === this.#c.transport.local.port) continue;
+      if (
+        bootstrap.host === this.#c.transport.local.host &&
+        bootstrap.port === this.#c.transport.local.port
+      ) continue;
       try {
         const answer = await this.messenger.request({ type: "resource", id: this.#c.key.nodeId }, {
           code: MessageCode.RouteQueryReq,
@@ -389,8 +487,13 @@ export class OverlayNode {
           destination: { type: "resource", id: this.#c.key.nodeId },
           overlayData: new Uint8Array(0),
         }, { directTo: bootstrap });
-        if (answer.body.code === MessageCode.RouteQueryAns && hex(answer.body.nextPeer.nodeId) !== this.nodeHex) {
-          this.#log.warn("Overlay partition found: merging", { other: hex(answer.body.nextPeer.nodeId) });
+        if (
+          answer.body.code === MessageCode.RouteQueryAns &&
+          hex(answer.body.nextPeer.nodeId) !== this.nodeHex
+        ) {
+          this.#log.warn("Overlay partition found: merging", {
+            other: hex(answer.body.nextPeer.nodeId),
+          });
           this.#addPeer(answer.body.nextPeer);
           await this.join();
         }
@@ -405,13 +508,17 @@ export class OverlayNode {
     const nodeHex = hex(info.nodeId);
     if (nodeHex === this.nodeHex) return undefined;
     const advertised = info.addresses[0];
-    const address = advertised ? { host: ipText(advertised.ip), port: advertised.port } : this.messenger.addressOf(nodeHex) ??
-      request?.from;
+    const address = advertised
+      ? { host: ipText(advertised.ip), port: advertised.port }
+      : this.messenger.addressOf(nodeHex) ??
+        request?.from;
     if (address === undefined) return undefined;
     const existing = this.table.get(nodeHex);
     const peer = existing ?? peerRef(info.nodeId, address);
     this.messenger.learn(nodeHex, address);
-    if (!this.#liveness.has(nodeHex)) this.#liveness.set(nodeHex, { lastHeard: this.#c.clock.monotonic() });
+    if (!this.#liveness.has(nodeHex)) {
+      this.#liveness.set(nodeHex, { lastHeard: this.#c.clock.monotonic() });
+    }
     if (this.table.addNeighbour(peer)) {
       this.#changes++;
       if (!existing) this.#listeners.peerUp?.(peer);
@@ -433,7 +540,9 @@ export class OverlayNode {
 
   #suspect(to: DatagramAddress): void {
     for (const peer of this.table.peers()) {
-      if (peer.address.host === to.host && peer.address.port === to.port) this.#dropPeer(peer, "unreachable");
+      if (peer.address.host === to.host && peer.address.port === to.port) {
+        this.#dropPeer(peer, "unreachable");
+      }
     }
   }
 
@@ -464,11 +573,20 @@ export class OverlayNode {
     }
   }
 
-  #handOver(peer: PeerRef, filter: (resource: Uint8Array) => boolean, signal: AbortSignal): Promise<void> {
+  #handOver(
+    peer: PeerRef,
+    filter: (resource: Uint8Array) => boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.#pushRecords(peer, filter, 1, signal);
   }
 
-  async #pushRecords(peer: PeerRef, filter: (resource: Uint8Array) => boolean, replicaNumber: number, signal: AbortSignal): Promise<void> {
+  async #pushRecords(
+    peer: PeerRef,
+    filter: (resource: Uint8Array) => boolean,
+    replicaNumber: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     for (const entry of this.#c.store.entries(filter)) {
       if (signal.aborted) return;
       try {
@@ -484,7 +602,12 @@ export class OverlayNode {
     }
   }
 
-  #leaveTo(peer: PeerRef, leaveType: 1 | 2, neighbours: readonly PeerRef[], signal: AbortSignal): Promise<unknown> {
+  #leaveTo(
+    peer: PeerRef,
+    leaveType: 1 | 2,
+    neighbours: readonly PeerRef[],
+    signal: AbortSignal,
+  ): Promise<unknown> {
     return this.messenger.request({ type: "node", id: peer.nodeId }, {
       code: MessageCode.LeaveReq,
       leavingPeerId: this.#c.key.nodeId,
@@ -542,10 +665,14 @@ export function addressToTransport(address: DatagramAddress): TransportAddress {
 export function ipBytes(host: string): Uint8Array {
   if (!host.includes(":")) return new Uint8Array(host.split(".").map(Number));
   const [head, tail] = host.split("::") as [string, string | undefined];
-  const parse = (s: string | undefined) => (s ? s.split(":").filter(Boolean).map((g) => parseInt(g, 16)) : []);
+  const parse = (
+    s: string | undefined,
+  ) => (s ? s.split(":").filter(Boolean).map((g) => parseInt(g, 16)) : []);
   const left = parse(head);
   const right = parse(tail);
-  const groups = tail === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  const groups = tail === undefined
+    ? left
+    : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
   const out = new Uint8Array(16);
   groups.forEach((g, i) => {
     out[i * 2] = g >> 8;

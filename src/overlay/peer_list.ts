@@ -20,9 +20,16 @@ export function encodePeerList(peers: readonly PeerInfo[]): Uint8Array {
 export function decodePeerList(bytes: Uint8Array): PeerInfo[] {
   if (bytes.length === 0) return [];
   try {
-    return asList(decodeCbor(bytes, { maxDepth: 4, maxArrayItems: 32, maxItems: 512 }), "overlayData", MAX_JOIN_PEERS, decodePeer);
+    return asList(
+      decodeCbor(bytes, { maxDepth: 4, maxArrayItems: 32, maxItems: 512 }),
+      "overlayData",
+      MAX_JOIN_PEERS,
+      decodePeer,
+    );
   } catch (error) {
-    if (error instanceof CborFormatError) throw new OverlayDecodeError(`overlayData byte ${error.offset}`, error.message);
+    if (error instanceof CborFormatError) {
+      throw new OverlayDecodeError(`overlayData byte ${error.offset}`, error.message);
+    }
     throw error;
   }
 }

@@ -47,7 +47,11 @@ export function inOpenArc(x: bigint, a: bigint, b: bigint): boolean {
 }
 
 /** A uniformly random ring position in [start, start + length), from a source of random bytes. */
-export function randomInRange(start: bigint, length: bigint, randomBytes: (n: number) => Uint8Array): bigint {
+export function randomInRange(
+  start: bigint,
+  length: bigint,
+  randomBytes: (n: number) => Uint8Array,
+): bigint {
   if (length <= 0n) return start;
   const offset = idToBigInt(randomBytes(16)) % length;
   return (start + offset) % RING_SIZE;

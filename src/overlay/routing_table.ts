@@ -54,8 +54,13 @@ export class RoutingTable {
     this.maxSuccessors = init.successors ?? DEFAULT_NEIGHBOURS;
     this.maxPredecessors = init.predecessors ?? DEFAULT_NEIGHBOURS;
     this.fingerCount = init.fingers ?? DEFAULT_FINGERS;
-    if (this.maxSuccessors < 1 || this.maxPredecessors < 1 || this.fingerCount < 1 || this.fingerCount > RING_BITS) {
-      throw new RangeError("Cannot make a routing table: need at least one successor, predecessor and finger");
+    if (
+      this.maxSuccessors < 1 || this.maxPredecessors < 1 || this.fingerCount < 1 ||
+      this.fingerCount > RING_BITS
+    ) {
+      throw new RangeError(
+        "Cannot make a routing table: need at least one successor, predecessor and finger",
+      );
     }
     this.#fingers = new Array(this.fingerCount).fill(undefined);
   }
@@ -77,7 +82,9 @@ export class RoutingTable {
   /** Every distinct peer in the table. */
   peers(): PeerRef[] {
     const seen = new Map<string, PeerRef>();
-    for (const p of [...this.#successors, ...this.#predecessors, ...this.#fingers]) if (p) seen.set(p.hex, p);
+    for (const p of [...this.#successors, ...this.#predecessors, ...this.#fingers]) {
+      if (p) seen.set(p.hex, p);
+    }
     return [...seen.values()];
   }
 
@@ -92,14 +99,26 @@ export class RoutingTable {
    */
   addNeighbour(peer: PeerRef): boolean {
     if (peer.id === this.self.id) return false;
-    const s = this.#insert(this.#successors, peer, this.maxSuccessors, (p) => clockwise(this.self.id, p.id));
-    const p = this.#insert(this.#predecessors, peer, this.maxPredecessors, (q) => clockwise(q.id, this.self.id));
+    const s = this.#insert(
+      this.#successors,
+      peer,
+      this.maxSuccessors,
+      (p) => clockwise(this.self.id, p.id),
+    );
+    const p = this.#insert(
+      this.#predecessors,
+      peer,
+      this.maxPredecessors,
+      (q) => clockwise(q.id, this.self.id),
+    );
     return s || p;
   }
 
   /** Sets finger `index` (0 covers the far half of the ring). */
   setFinger(index: number, peer: PeerRef | undefined): void {
-    if (index < 0 || index >= this.fingerCount) throw new RangeError(`finger ${index} out of range`);
+    if (index < 0 || index >= this.fingerCount) {
+      throw new RangeError(`finger ${index} out of range`);
+    }
     this.#fingers[index] = peer?.id === this.self.id ? undefined : peer;
   }
 

@@ -1,6 +1,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bigIntToId, clockwise, idToBigInt, inArc, inOpenArc, RING_SIZE } from "../../src/overlay/ring.ts";
+import {
+  bigIntToId,
+  clockwise,
+  idToBigInt,
+  inArc,
+  inOpenArc,
+  RING_SIZE,
+} from "../../src/overlay/ring.ts";
 
 test("idToBigInt and bigIntToId read 16 bytes big-endian and wrap modulo 2^128", () => {
   const id = new Uint8Array(16);

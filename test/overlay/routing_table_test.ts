@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bigIntToId, clockwise, inArc, RING_SIZE } from "../../src/overlay/ring.ts";
-import { peerRef, type PeerRef, RoutingTable } from "../../src/overlay/routing_table.ts";
+import { type PeerRef, peerRef, RoutingTable } from "../../src/overlay/routing_table.ts";
 import { prng } from "../../scripts/lib/overlay_fuzz.ts";
 
 const addr = (n: number) => ({ host: `10.0.0.${n}`, port: 6084 });
@@ -42,7 +42,11 @@ test("RoutingTable nextHop: self, the successor, or the closest peer before the 
   assert.is((table.nextHop(53n * step) as PeerRef).id, 55n * step);
   assert.is((table.nextHop(75n * step) as PeerRef).id, 70n * step);
   assert.is((table.nextHop(99n * step) as PeerRef).id, 80n * step);
-  assert.is((table.nextHop(20n * step) as PeerRef).id, 80n * step, "wrapping: the farthest peer still before the key");
+  assert.is(
+    (table.nextHop(20n * step) as PeerRef).id,
+    80n * step,
+    "wrapping: the farthest peer still before the key",
+  );
   assert.is((table.nextHop(70n * step) as PeerRef).id, 70n * step, "a peer with exactly that id");
 });
 
@@ -82,8 +86,14 @@ test("RoutingTable: greedy routing over full tables reaches the responsible node
     }
     for (let f = 0; f < 16; f++) {
       const arc = table.fingerArc(f);
-      const target = successorOf((arc.start + ((randomId() % arc.length))) % RING_SIZE);
-      if (inArc(target.id, (arc.start - 1n + RING_SIZE) % RING_SIZE, (arc.start + arc.length - 1n) % RING_SIZE)) {
+      const target = successorOf((arc.start + (randomId() % arc.length)) % RING_SIZE);
+      if (
+        inArc(
+          target.id,
+          (arc.start - 1n + RING_SIZE) % RING_SIZE,
+          (arc.start + arc.length - 1n) % RING_SIZE,
+        )
+      ) {
         table.setFinger(f, target);
       }
     }
@@ -99,7 +109,10 @@ test("RoutingTable: greedy routing over full tables reaches the responsible node
     for (;;) {
       const next = tables.get(at.hex)!.nextHop(key);
       if (next === "self") break;
-      assert.ok(clockwise(next.id, key) < clockwise(at.id, key) || inArc(key, at.id, next.id), "progress");
+      assert.ok(
+        clockwise(next.id, key) < clockwise(at.id, key) || inArc(key, at.id, next.id),
+        "progress",
+      );
       at = next;
       hops++;
       assert.ok(hops <= 30, "no loops");

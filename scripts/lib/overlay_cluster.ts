@@ -1,0 +1,173 @@
+// A cluster of overlay nodes over a MemoryNetwork in virtual time: the unit tests' small rings and
+// the simulator's large ones run the same production OverlayNode code.
+import { createHash } from "node:crypto";
+import { ManualClock } from "../../src/core/clock.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { MetricsRegistry } from "../../src/core/metrics.ts";
+import type { DatagramAddress } from "../../src/core/transport.ts";
+import { generateNodeKey, type NodeKey } from "../../src/identity/node_key.ts";
+import { OpenAdmission } from "../../src/identity/admission.ts";
+import type { MessageCrypto } from "../../src/overlay/message_security.ts";
+import {
+  addressToTransport,
+  OverlayNode,
+  type OverlayNodeInit,
+} from "../../src/overlay/overlay_node.ts";
+import { DEFAULT_KINDS } from "../../src/overlay/storage/kinds.ts";
+import { LocalStore } from "../../src/overlay/storage/local_store.ts";
+import { MemoryNetwork } from "../../src/transport/memory_network.ts";
+import { VirtualScheduler } from "../../src/transport/virtual_scheduler.ts";
+import { prng } from "./overlay_fuzz.ts";
+
+/**
+ * The simulator's signature stand-in: SHA-256 of (public key || envelope), twice, as a 64-byte
+ * "signature". It has no security at all (anyone can compute it) and exists only so that simulated
+ * rings of thousands of nodes measure routing, not Ed25519; the real cost is in the codec bench.
+ */
+export const simulatedCrypto: MessageCrypto = {
+  sign: (key, envelope) => fakeSignature(key.publicKeyRaw, envelope),
+  verify: (senderKey, envelope, signature) =>
+    Buffer.from(fakeSignature(senderKey, envelope)).equals(signature),
+};
+
+function fakeSignature(publicKey: Uint8Array, envelope: Uint8Array): Uint8Array {
+  const h = createHash("sha256").update(publicKey).update(envelope).digest();
+  return new Uint8Array(Buffer.concat([h, h]));
+}
+
+export interface ClusterNode {
+  readonly node: OverlayNode;
+  readonly key: NodeKey;
+  readonly address: DatagramAddress;
+  readonly store: LocalStore;
+  alive: boolean;
+}
+
+export interface ClusterOptions {
+  readonly seed: number;
+  readonly link?: { latencyMs: number; jitterMs: number; loss: number };
+  /** Use real Ed25519 (slow for big rings). @default false */
+  readonly realCrypto?: boolean;
+  readonly nodeInit?: Partial<OverlayNodeInit>;
+  readonly onDelivered?: (code: number, hops: number) => void;
+}
+
+/** A simulated overlay: nodes, network and virtual clock. */
+export class OverlayCluster {
+  readonly clock = new ManualClock(1_795_003_200_000);
+  readonly scheduler: VirtualScheduler;
+  readonly network: MemoryNetwork;
+  readonly nodes: ClusterNode[] = [];
+  readonly random: () => number;
+  readonly #options: ClusterOptions;
+  #next = 1;
+
+  constructor(options: ClusterOptions) {
+    this.#options = options;
+    this.random = prng(options.seed);
+    this.scheduler = new VirtualScheduler(this.clock);
+    const link = options.link ?? { latencyMs: 10, jitterMs: 0, loss: 0 };
+    this.network = new MemoryNetwork({
+      scheduler: this.scheduler,
+      random: this.random,
+      link: () => link,
+    });
+  }
+
+  randomBytes = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.floor(this.random() * 256);
+    return out;
+  };
+
+  /** Adds a node that joins through `bootstrap` (none: it starts a ring). Returns at once; run time to let it join. */
+  add(bootstrap: readonly DatagramAddress[] = []): ClusterNode {
+    const n = this.#next++;
+    const address = { host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 6084 };
+    const transport = this.network.attach(address);
+    const key = generateNodeKey();
+    const store = new LocalStore({ kinds: DEFAULT_KINDS, clock: this.clock });
+    const node = new OverlayNode({
+      overlayId: 0x51a1,
+      bootstrap,
+      advertise: [addressToTransport(address)],
+      replayWindowSeconds: 300,
+      ...this.#options.nodeInit,
+    }, {
+      transport,
+      clock: this.clock,
+      scheduler: this.scheduler,
+      logger: Deno.env.get("SIM_DEBUG") ? consoleLogger(`n${n}`) : silentLogger(),
+      metrics: new MetricsRegistry(),
+      key,
+      admission: new OpenAdmission(),
+      store,
+      randomBytes: this.randomBytes,
+      ...(this.#options.realCrypto ? {} : { crypto: simulatedCrypto }),
+      ...(this.#options.onDelivered ? { onDelivered: this.#options.onDelivered } : {}),
+    });
+    const member: ClusterNode = { node, key, address, store, alive: true };
+    this.nodes.push(member);
+    void node.start();
+    return member;
+  }
+
+  /** Crashes a node: no Leave, its socket just goes quiet (an access point losing power). */
+  crash(member: ClusterNode): void {
+    member.alive = false;
+    member.node.messenger.close();
+    void member.node.stop().catch(() => {});
+    this.network.detach(member.address);
+  }
+
+  live(): ClusterNode[] {
+    return this.nodes.filter((n) => n.alive);
+  }
+
+  /**
+   * Runs virtual time forward event by event, letting promise continuations run between events
+   * (the overlay's async steps, such as a join continuing after its answer, happen at the right time).
+   */
+  async run(ms: number, until?: () => boolean): Promise<void> {
+    const end = this.clock.monotonic() + ms;
+    for (;;) {
+      if (until?.()) return;
+      const next = this.scheduler.nextTime;
+      if (next === undefined || next > end) break;
+      this.scheduler.step();
+      for (let i = 0; i < 8; i++) await Promise.resolve();
+    }
+    this.scheduler.runUntil(end);
+  }
+
+  /** Runs until `promise` settles (or `maxMs` of virtual time pass) and returns its outcome. */
+  async settle<T>(
+    promise: Promise<T>,
+    maxMs = 60_000,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    promise.then(
+      (value) => (outcome = { ok: true, value }),
+      (error) => (outcome = { ok: false, error }),
+    );
+    await this.run(maxMs, () => outcome !== undefined);
+    for (let i = 0; i < 8 && outcome === undefined; i++) await Promise.resolve();
+    return outcome ??
+      { ok: false, error: new Error(`did not settle within ${maxMs} ms of virtual time`) };
+  }
+}
+
+// deno-lint-ignore no-console -- SIM_DEBUG=1 prints every overlay log line of a simulated node
+const print = (line: string) => console.error(line);
+function consoleLogger(name: string) {
+  const emit = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    print(`${level} ${name} ${message} ${fields ? JSON.stringify(fields) : ""}`);
+  return {
+    name,
+    error: emit("error"),
+    warn: emit("warn"),
+    info: emit("info"),
+    debug: emit("debug"),
+    enabled: () => true,
+  };
+}

@@ -1,0 +1,195 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MessageCode } from "../../src/codec/overlay/constants.ts";
+import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
+import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
+import { resourceId } from "../../src/identity/resource_id.ts";
+import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
+import { type ClusterNode, OverlayCluster } from "../../scripts/lib/overlay_cluster.ts";
+import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
+import { idToBigInt } from "../../src/overlay/ring.ts";
+
+async function ring(size: number, seed = 1): Promise<OverlayCluster> {
+  const cluster = new OverlayCluster({ seed });
+  const first = cluster.add();
+  await cluster.run(100);
+  for (let i = 1; i < size; i++) {
+    cluster.add([first.address]);
+    await cluster.run(300);
+  }
+  await cluster.run(60_000);
+  return cluster;
+}
+
+function registration(
+  owner: ClusterNode,
+  aor: string,
+  now: number,
+  contact = "sip:alice@10.0.0.9",
+): { resource: Uint8Array; value: StoredData } {
+  const resource = resourceId(aor);
+  const storageTime = Math.floor(now / 1000);
+  const value = {
+    model: "dictionary" as const,
+    key: owner.key.nodeId,
+    exists: true,
+    data: new TextEncoder().encode(contact),
+  };
+  const sig = signInDomain(
+    owner.key.privateKey,
+    SignatureDomain.StoredData,
+    encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
+  );
+  return {
+    resource,
+    value: {
+      storageTime,
+      lifetime: 3600,
+      value,
+      signature: { signerKey: owner.key.publicKeyRaw, sig },
+    },
+  };
+}
+
+function consistent(cluster: OverlayCluster): string[] {
+  // Every live node's first successor is the next live node on the ring.
+  const live = cluster.live().sort((
+    a,
+    b,
+  ) => (idToBigInt(a.key.nodeId) < idToBigInt(b.key.nodeId) ? -1 : 1));
+  const problems: string[] = [];
+  live.forEach((n, i) => {
+    const expected = live[(i + 1) % live.length]!.node.nodeHex;
+    const actual = n.node.table.successors()[0]?.hex;
+    if (actual !== expected) {
+      problems.push(
+        `${n.node.nodeHex.slice(0, 6)} -> ${actual?.slice(0, 6)} (want ${expected.slice(0, 6)})`,
+      );
+    }
+  });
+  return problems;
+}
+
+test("OverlayNode: eight peers joining through one bootstrap form one consistent ring", async () => {
+  const cluster = await ring(8);
+  assert.equal(consistent(cluster), []);
+  for (const n of cluster.nodes) assert.ok(n.node.joined, n.node.nodeHex);
+});
+
+test("OverlayNode: a record stored from one peer is fetched from every peer and held by 3", async () => {
+  const cluster = await ring(8, 2);
+  const writer = cluster.nodes[3]!;
+  const { resource, value } = registration(
+    writer,
+    "sip:alice@mesh.example.org",
+    cluster.clock.now(),
+  );
+  const stored = await cluster.settle(
+    writer.node.store(resource, [{ kind: SIP_REGISTRATION.id, generation: 0, values: [value] }]),
+  );
+  assert.ok(stored.ok, String((stored as { error?: unknown }).error));
+  await cluster.run(5_000);
+  const holders = cluster.nodes.filter((n) =>
+    (n.store.countByKind().get(SIP_REGISTRATION.id) ?? 0) > 0
+  );
+  assert.is(holders.length, 3, "the responsible peer and two successors");
+  for (const reader of cluster.nodes) {
+    const fetched = await cluster.settle(
+      reader.node.fetch(resource, [{
+        kind: SIP_REGISTRATION.id,
+        generation: 0,
+        selector: { model: "dictionary", keys: [] },
+      }]),
+    );
+    assert.ok(
+      fetched.ok,
+      `fetch from ${reader.node.nodeHex}: ${String((fetched as { error?: unknown }).error)}`,
+    );
+    const kindData = (fetched as { value: { values: StoredData[] }[] }).value[0]!;
+    assert.is(kindData.values.length, 1);
+    assert.equal(kindData.values[0]!.value, value.value);
+  }
+});
+
+test("OverlayNode: after two peers crash, stabilisation repairs the ring and records survive", async () => {
+  const cluster = await ring(10, 3);
+  const writer = cluster.nodes[0]!;
+  const { resource, value } = registration(writer, "sip:bob@mesh.example.org", cluster.clock.now());
+  assert.ok(
+    (await cluster.settle(
+      writer.node.store(resource, [{ kind: SIP_REGISTRATION.id, generation: 0, values: [value] }]),
+    )).ok,
+  );
+  await cluster.run(5_000);
+  const holders = cluster.nodes.filter((n) =>
+    (n.store.countByKind().get(SIP_REGISTRATION.id) ?? 0) > 0
+  );
+  // Crash the responsible peer and one replica: one copy must remain and be re-replicated.
+  cluster.crash(holders[0]!);
+  cluster.crash(holders[1]!);
+  await cluster.run(120_000);
+  assert.equal(consistent(cluster), []);
+  const reader = cluster.live().find((n) => n !== holders[2])!;
+  const fetched = await cluster.settle(
+    reader.node.fetch(resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      selector: { model: "dictionary", keys: [] },
+    }]),
+  );
+  assert.ok(fetched.ok, String((fetched as { error?: unknown }).error));
+  assert.is((fetched as { value: { values: StoredData[] }[] }).value[0]!.values.length, 1);
+  const copies =
+    cluster.live().filter((n) => (n.store.countByKind().get(SIP_REGISTRATION.id) ?? 0) > 0).length;
+  assert.ok(copies >= 2, `${copies} copies after repair`);
+});
+
+test("OverlayNode: a peer leaving gracefully hands its records to its successor", async () => {
+  const cluster = await ring(6, 4);
+  const writer = cluster.nodes[1]!;
+  const { resource, value } = registration(
+    writer,
+    "sip:carol@mesh.example.org",
+    cluster.clock.now(),
+  );
+  assert.ok(
+    (await cluster.settle(
+      writer.node.store(resource, [{ kind: SIP_REGISTRATION.id, generation: 0, values: [value] }]),
+    )).ok,
+  );
+  await cluster.run(5_000);
+  const primary = cluster.nodes.find((n) => n.node.table.isResponsible(idToBigInt(resource)))!;
+  const left = await cluster.settle(primary.node.stop());
+  assert.ok(left.ok);
+  primary.alive = false;
+  cluster.network.detach(primary.address);
+  await cluster.run(60_000);
+  assert.equal(consistent(cluster), []);
+  const reader = cluster.live()[0]!;
+  const fetched = await cluster.settle(
+    reader.node.fetch(resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      selector: { model: "dictionary", keys: [] },
+    }]),
+  );
+  assert.ok(fetched.ok);
+  assert.is((fetched as { value: { values: StoredData[] }[] }).value[0]!.values.length, 1);
+});
+
+test("OverlayNode: Ping between peers answers with the peer's clock", async () => {
+  const cluster = await ring(3, 5);
+  const [a, b] = cluster.nodes;
+  const answer = await cluster.settle(
+    a!.node.route({ type: "node", id: b!.key.nodeId }, {
+      code: MessageCode.PingReq,
+      padding: new Uint8Array(0),
+    }),
+  );
+  assert.ok(answer.ok);
+  const body = (answer as { value: { code: number; time: number } }).value;
+  assert.is(body.code, MessageCode.PingAns);
+  assert.is(body.time, Math.floor(cluster.clock.now() / 1000));
+});
+
+test.run();
