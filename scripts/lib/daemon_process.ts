@@ -33,7 +33,7 @@ const HARD_KILL_MS = 30_000;
 const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 
 /**
- * Starts `command args... run --set ops.port=0 --set dataDir=<temp> ...extra` and waits for the
+ * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set dataDir=<temp> ...extra` and waits for the
  * ops endpoint's URL in the log.
  */
 export async function startDaemonProcess(
@@ -44,7 +44,17 @@ export async function startDaemonProcess(
 ): Promise<DaemonProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "superpeer-proc-"));
   const child = new Deno.Command(command, {
-    args: [...args, "run", "--set", "ops.port=0", "--set", `dataDir=${dataDir}`, ...extra],
+    args: [
+      ...args,
+      "run",
+      "--set",
+      "ops.port=0",
+      "--set",
+      "overlay.port=0",
+      "--set",
+      `dataDir=${dataDir}`,
+      ...extra,
+    ],
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -16,7 +16,8 @@ export type SuperpeerErrorCode =
   | "OVERLAY_ENCODE"
   | "OVERLAY_SECURITY"
   | "OVERLAY_STORAGE"
-  | "OVERLAY_REQUEST";
+  | "OVERLAY_REQUEST"
+  | "TRANSPORT";
 
 /**
  * Base class of superpeer's own errors: a stable string `code` for programs, a sentence for people.

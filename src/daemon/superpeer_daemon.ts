@@ -13,6 +13,7 @@ import { ensureDataDir } from "./data_dir.ts";
 import { LogSink } from "./log_sink.ts";
 import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
+import { OverlayService } from "./overlay_service.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
 import {
   installCrashGuards,
@@ -145,6 +146,16 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
     );
     return { ok: false, detail: `not ready: ${notRunning.join(" ")}` };
   };
+  let overlay: OverlayService | undefined;
+  if (config.overlay.enabled) {
+    overlay = new OverlayService(config, {
+      logger: (name) => sink.logger(name),
+      metrics: registry,
+      clock,
+      key: nodeKey,
+    });
+    daemon.register(overlay);
+  }
   let ops: OpsHttpService | undefined;
   if (config.ops.enabled) {
     ops = new OpsHttpService(config.ops, {

@@ -24,10 +24,10 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
   assert.ok(readyMs < 3000, `ready after ${readyMs.toFixed(0)} ms`);
   const status = JSON.parse((await get(`${daemon.opsUrl}/status`)).body);
   assert.match(status.nodeId, /^[0-9a-f]{32}$/);
-  assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [[
-    "ops",
-    "running",
-  ]]);
+  assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [
+    ["overlay", "running"],
+    ["ops", "running"],
+  ]);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);
   assert.ok(metrics.get("superpeer_process_resident_memory_bytes")! > 0);
   const signalled = performance.now();

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MessageCode } from "../../src/codec/overlay/constants.ts";
-import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
+import type { KindData, StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
 import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
 import { resourceId } from "../../src/identity/resource_id.ts";
 import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
@@ -49,6 +49,14 @@ function registration(
       signature: { signerKey: owner.key.publicKeyRaw, sig },
     },
   };
+}
+
+/** The first kind's values of a settled fetch (which must have succeeded). */
+function valuesOf(
+  outcome: { ok: true; value: readonly KindData[] } | { ok: false; error: unknown },
+): { values: readonly StoredData[] } {
+  if (!outcome.ok) throw new Error(`fetch failed: ${String(outcome.error)}`);
+  return outcome.value[0]!;
 }
 
 function consistent(cluster: OverlayCluster): string[] {
@@ -105,7 +113,7 @@ test("OverlayNode: a record stored from one peer is fetched from every peer and 
       fetched.ok,
       `fetch from ${reader.node.nodeHex}: ${String((fetched as { error?: unknown }).error)}`,
     );
-    const kindData = (fetched as { value: { values: StoredData[] }[] }).value[0]!;
+    const kindData = valuesOf(fetched);
     assert.is(kindData.values.length, 1);
     assert.equal(kindData.values[0]!.value, value.value);
   }
@@ -138,7 +146,7 @@ test("OverlayNode: after two peers crash, stabilisation repairs the ring and rec
     }]),
   );
   assert.ok(fetched.ok, String((fetched as { error?: unknown }).error));
-  assert.is((fetched as { value: { values: StoredData[] }[] }).value[0]!.values.length, 1);
+  assert.is(valuesOf(fetched).values.length, 1);
   const copies =
     cluster.live().filter((n) => (n.store.countByKind().get(SIP_REGISTRATION.id) ?? 0) > 0).length;
   assert.ok(copies >= 2, `${copies} copies after repair`);
@@ -174,7 +182,7 @@ test("OverlayNode: a peer leaving gracefully hands its records to its successor"
     }]),
   );
   assert.ok(fetched.ok);
-  assert.is((fetched as { value: { values: StoredData[] }[] }).value[0]!.values.length, 1);
+  assert.is(valuesOf(fetched).values.length, 1);
 });
 
 test("OverlayNode: Ping between peers answers with the peer's clock", async () => {

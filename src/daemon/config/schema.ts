@@ -115,7 +115,10 @@ function checkLeaf(
       if (!Array.isArray(value) || value.length > field.maxItems) return fail();
       value.forEach((item, i) => {
         if (typeof item !== "string" || !field.pattern.test(item)) {
-          issues.push({ path: `${path}[${i}]`, message: `expected ${field.patternHint}, got ${typeName(item)}` });
+          issues.push({
+            path: `${path}[${i}]`,
+            message: `expected ${field.patternHint}, got ${typeName(item)}`,
+          });
         }
       });
       return;

@@ -206,22 +206,30 @@ export const CONFIG_SCHEMA: Section = {
           kind: "string",
           pattern: IP_LITERAL,
           patternHint: "an IPv4 or IPv6 address literal",
-          doc: "Address the overlay's UDP socket binds; `0.0.0.0` or `::` for every interface of an access point.",
+          doc:
+            "Address the overlay's UDP socket binds; `0.0.0.0` or `::` for every interface of an access point.",
         },
-        port: { kind: "integer", min: 0, max: 65535, doc: "UDP port of the overlay (RELOAD's registered port is 6084); 0 picks a free one." },
+        port: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc: "UDP port of the overlay (RELOAD's registered port is 6084); 0 picks a free one.",
+        },
         bootstrap: {
           kind: "stringList",
           maxItems: 16,
           pattern: HOST_PORT,
           patternHint: "an address and port, `192.0.2.1:6084` or `[2001:db8::1]:6084`",
-          doc: "Peers to join through, tried in order after the cached peers of the last run; empty starts a new ring.",
+          doc:
+            "Peers to join through, tried in order after the cached peers of the last run; empty starts a new ring.",
         },
         advertise: {
           kind: "stringList",
           maxItems: 4,
           pattern: HOST_PORT,
           patternHint: "an address and port, `192.0.2.1:6084` or `[2001:db8::1]:6084`",
-          doc: "Where other peers reach this one; empty means the bound address (set it when binding `0.0.0.0`).",
+          doc:
+            "Where other peers reach this one; empty means the bound address (set it when binding `0.0.0.0`).",
         },
         name: {
           kind: "string",
