@@ -1,120 +1,279 @@
-import { createSocket, type Socket } from "node:dgram";
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from "node:dgram";
+import { isIP } from "node:net";
 import type { Logger } from "../core/logger.ts";
 import type { Counter, Metrics } from "../core/metrics.ts";
 import type { DatagramAddress, DatagramHandler, DatagramTransport } from "../core/transport.ts";
-import { runtimeInfo } from "../daemon/runtime.ts";
+import { runtimeInfo, type RuntimeName } from "../daemon/runtime.ts";
+import { TransportError } from "./transport_error.ts";
 
 export interface UdpTransportInit {
-  /** IP literal to bind: an IPv4 address, an IPv6 one, `0.0.0.0` or `::` (dual stack). */
+  /**
+   * IP literal to bind (no host names, no brackets). `::` binds dual-stack: IPv4 peers arrive as
+   * `::ffff:a.b.c.d` and IPv4 destinations are sent as such. `0.0.0.0` is IPv4 only.
+   */
   readonly host: string;
-  /** 0 picks a free port. */
+  /** 0 lets the kernel pick a free port; `local.port` then reports it. */
   readonly port: number;
-  /** Socket receive buffer on Node; never set on Deno (see below). @default 1 MiB */
+  /**
+   * Socket receive buffer, Node only (the kernel caps it at net.core.rmem_max). Never applied on
+   * Deno, see DEFAULT_RECV_BUFFER_BYTES.
+   * @default DEFAULT_RECV_BUFFER_BYTES (1 MiB)
+   */
   readonly recvBufferBytes?: number;
+  /** The runtime whose quirks apply; for tests. @default runtimeInfo().name */
+  readonly runtime?: RuntimeName;
 }
 
-export const DEFAULT_RECV_BUFFER_BYTES = 1024 * 1024;
+export interface UdpTransportComponents {
+  /** Suggested name: `superpeer:transport:udp`. */
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
 
 /**
- * A DatagramTransport on node:dgram, for the overlay's control traffic (the relay's data path gets a
- * Deno-native transport of its own, issue #5). `send` never throws: network errors are counted by
- * code and logged (the daemon's log sink folds repeats into one line per window).
+ * Receive buffer asked for on Node: absorbs the loss that short event-loop stalls cause
+ * (shared/notes/udp-performance.md; coturn asks for 4 MB). Not used on Deno: its node:dgram
+ * allocates a recvBufferSize-sized buffer for every datagram, and 4 MB there collapsed throughput
+ * to ~750 packets/s at 95 %+ loss and ~500 MB RSS (same note).
+ */
+export const DEFAULT_RECV_BUFFER_BYTES = 1024 * 1024;
+
+/** Distinct error codes given their own metric series; later ones share code="other". */
+const MAX_ERROR_CODES = 32;
+
+/**
+ * Opens a DatagramTransport on node:dgram (udp4 or udp6 from the host literal, SO_REUSEADDR off).
  *
- * shared/notes/udp-performance.md: on Node a larger receive buffer absorbs scheduler stalls; on
- * Deno's node:dgram a large recvBufferSize makes every datagram allocate that much, so Deno keeps
- * the default.
+ * `send` never throws. A datagram that cannot go is counted in
+ * `superpeer_transport_send_errors_total{code}` and logged as one warning message with the code as
+ * a field (the daemon's log sink folds repeats of a message into one line per window). Codes are
+ * the socket's (`EHOSTUNREACH`, `ENETUNREACH`, `EMSGSIZE`; Deno's node:dgram reports some as
+ * `UNKNOWN`) or the transport's own checks made before the socket sees the datagram:
+ * `EAFNOSUPPORT` (an IPv6 destination from an IPv4 socket or the reverse, except IPv4 from a
+ * dual-stack `::` socket), `EINVAL` (host not an IP literal, which would otherwise start a DNS
+ * lookup per datagram, or port outside 1..65535) and `ERR_SOCKET_DGRAM_NOT_RUNNING` (sent after
+ * `close()`: a counted no-op). `superpeer_transport_datagrams_total{direction}` and
+ * `superpeer_transport_bytes_total{direction}` count what was received and what the kernel took.
+ *
+ * The bytes are handed to the socket before `send` returns (a synchronous address lookup replaces
+ * node:dgram's default, which defers the send a tick and so would send whatever a caller reusing
+ * its buffer wrote next). One exception: when the kernel's send buffer is full, libuv queues the
+ * datagram and reads the buffer later. Handler exceptions are caught, counted in
+ * `superpeer_transport_handler_errors_total` and logged: one bad datagram must not end the daemon.
+ *
+ * The handler gets the datagram as a Buffer (a Uint8Array) and the sender as `rinfo.address`
+ * reports it, IPv6 zone (`fe80::1%eth0`) included, since replying needs it.
+ * Deno 2.9's node:dgram sends a synchronous burst of datagrams in reverse order (measured on
+ * loopback); UDP never promised order, so receivers must not rely on it.
+ *
+ * @throws {TypeError} when `host` is not an IP literal
+ * @throws {RangeError} when `port` or `recvBufferBytes` is out of range
+ * @throws {TransportError} when binding fails; `osCode` says why (EADDRINUSE, EADDRNOTAVAIL, EACCES)
  *
  * @example
  * ```ts
- * const udp = await openUdpTransport({ host: "127.0.0.1", port: 0 }, { logger, metrics });
- * udp.onDatagram((bytes, from) => ...);
- * udp.send(bytes, { host: "127.0.0.1", port: 6084 });
+ * const components = { logger: silentLogger(), metrics: new MetricsRegistry() };
+ * const udp = await openUdpTransport({ host: "127.0.0.1", port: 0 }, components);
+ * udp.onDatagram((bytes, from) => udp.send(bytes, from)); // echo
+ * console.log(udp.local.port); // the port the kernel picked
+ * await udp.close();
  * ```
  */
 export async function openUdpTransport(
   init: UdpTransportInit,
-  components: { logger: Logger; metrics: Metrics },
+  components: UdpTransportComponents,
 ): Promise<DatagramTransport> {
-  const ipv6 = init.host.includes(":");
-  const socket = createSocket({ type: ipv6 ? "udp6" : "udp4", reuseAddr: false, ipv6Only: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(init.port, init.host, () => {
-      socket.off("error", reject);
+  const family = isIP(init.host);
+  if (family === 0) {
+    throw new TypeError(`Cannot open a UDP transport: host is not an IP literal: ${init.host}`);
+  }
+  if (!Number.isInteger(init.port) || init.port < 0 || init.port > 65535) {
+    throw new RangeError(`Cannot open a UDP transport: port ${init.port} is not in 0..65535`);
+  }
+  const recvBufferBytes = init.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES;
+  if (!Number.isInteger(recvBufferBytes) || recvBufferBytes <= 0) {
+    throw new RangeError(
+      `Cannot open a UDP transport: recvBufferBytes ${init.recvBufferBytes} is not a positive integer`,
+    );
+  }
+  // Only the unspecified address (any spelling of ::) can be dual-stack; say so explicitly rather
+  // than inherit net.ipv6.bindv6only, which some distributions set to 1.
+  const dualStack = family === 6 && /^[0:]+$/.test(init.host);
+  const options: SocketOptions = {
+    type: family === 6 ? "udp6" : "udp4",
+    reuseAddr: false,
+    lookup: literalLookup,
+    ...(dualStack ? { ipv6Only: false } : {}),
+  };
+  const socket = createSocket(options);
+  await bind(socket, init.host, init.port);
+  const runtime = init.runtime ?? runtimeInfo().name;
+  if (runtime === "node") {
+    setReceiveBuffer(socket, recvBufferBytes, components.logger);
+  } else if (init.recvBufferBytes !== undefined) {
+    components.logger.info(
+      "Ignored the receive buffer size on Deno: its node:dgram allocates that much per datagram",
+      {
+        recvBufferBytes: init.recvBufferBytes,
+      },
+    );
+  }
+  return new UdpTransport(socket, family, dualStack, components);
+}
+
+/**
+ * node:dgram's `lookup` option, answering at once: the transport only ever passes IP literals
+ * (send checks them first), and answering synchronously makes the send happen before `send`
+ * returns. The family comes from the literal, so a mismatch fails in the socket, not in DNS.
+ */
+function literalLookup(
+  hostname: string,
+  _options: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(null, hostname, isIP(hostname));
+}
+
+function bind(socket: Socket, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      try {
+        socket.close();
+      } catch {
+        // Never bound: nothing to release.
+      }
+      const osCode = errorCode(error);
+      const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+      reject(
+        new TransportError(`Cannot bind a UDP socket: ${where}: ${osCode}`, {
+          osCode,
+          cause: error,
+        }),
+      );
+    };
+    socket.once("error", onError);
+    socket.bind(port, host, () => {
+      socket.off("error", onError);
       resolve();
     });
-  }).catch((error) => {
-    socket.close();
-    throw new Error(
-      `cannot bind UDP ${ipv6 ? `[${init.host}]` : init.host}:${init.port}: ${
-        (error as Error).message
-      }`,
-    );
   });
-  if (runtimeInfo().name === "node") {
-    try {
-      socket.setRecvBufferSize(init.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
-    } catch {
-      // The kernel caps it (net.core.rmem_max); the default still works.
-    }
+}
+
+function setReceiveBuffer(socket: Socket, bytes: number, logger: Logger): void {
+  try {
+    socket.setRecvBufferSize(bytes);
+  } catch (error) {
+    logger.warn("Could not set the socket receive buffer", {
+      requested: bytes,
+      error: (error as Error).message,
+    });
+    return;
   }
-  return new UdpTransport(socket, ipv6, components);
+  // Linux reports twice what it granted and caps the grant at net.core.rmem_max.
+  let effective: number | undefined;
+  try {
+    effective = socket.getRecvBufferSize();
+  } catch {
+    effective = undefined;
+  }
+  if (effective !== undefined && effective < bytes) {
+    logger.warn("Receive buffer is smaller than asked: raise net.core.rmem_max", {
+      requested: bytes,
+      effective,
+    });
+  } else {
+    logger.debug("Receive buffer set", { requested: bytes, effective });
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code !== "" ? code : "UNKNOWN";
 }
 
 class UdpTransport implements DatagramTransport {
   readonly local: DatagramAddress;
   readonly #socket: Socket;
-  readonly #ipv6: boolean;
+  readonly #family: 4 | 6;
+  readonly #dualStack: boolean;
   readonly #log: Logger;
-  readonly #metrics: Metrics;
   readonly #in: Counter;
   readonly #out: Counter;
   readonly #bytesIn: Counter;
   readonly #bytesOut: Counter;
-  readonly #errors = new Map<string, Counter>();
-  #handler: DatagramHandler = () => {};
-  #closed = false;
+  readonly #sendErrors: Counter;
+  readonly #socketErrors: Counter;
+  readonly #handlerErrors: Counter;
+  /** Child series per error code, looked up once each; codes past MAX_ERROR_CODES share "other". */
+  readonly #sendErrorSeries = new Map<string, Counter>();
+  readonly #socketErrorSeries = new Map<string, Counter>();
+  #handler: DatagramHandler | undefined;
+  #closing: Promise<void> | undefined;
 
-  constructor(socket: Socket, ipv6: boolean, components: { logger: Logger; metrics: Metrics }) {
+  constructor(
+    socket: Socket,
+    family: number,
+    dualStack: boolean,
+    components: UdpTransportComponents,
+  ) {
     this.#socket = socket;
-    this.#ipv6 = ipv6;
+    this.#family = family === 6 ? 6 : 4;
+    this.#dualStack = dualStack;
     this.#log = components.logger;
-    this.#metrics = components.metrics;
-    const datagrams = components.metrics.counter(
+    const { metrics } = components;
+    const datagrams = metrics.counter(
       "superpeer_transport_datagrams_total",
-      "UDP datagrams",
+      "UDP datagrams received (in) and handed to the kernel (out)",
       ["direction"],
     );
-    const bytes = components.metrics.counter(
+    const bytes = metrics.counter(
       "superpeer_transport_bytes_total",
-      "UDP payload bytes",
+      "UDP payload bytes received (in) and handed to the kernel (out)",
       ["direction"],
     );
     this.#in = datagrams.with({ direction: "in" });
     this.#out = datagrams.with({ direction: "out" });
     this.#bytesIn = bytes.with({ direction: "in" });
     this.#bytesOut = bytes.with({ direction: "out" });
+    this.#sendErrors = metrics.counter(
+      "superpeer_transport_send_errors_total",
+      "UDP datagrams not sent, by error code",
+      ["code"],
+    );
+    this.#socketErrors = metrics.counter(
+      "superpeer_transport_socket_errors_total",
+      "UDP socket errors outside a send, by error code",
+      ["code"],
+    );
+    this.#handlerErrors = metrics.counter(
+      "superpeer_transport_handler_errors_total",
+      "Received UDP datagrams whose handler threw",
+    );
     const address = socket.address();
-    this.local = { host: address.address, port: address.port };
-    socket.on("message", (message, rinfo) => {
-      this.#in.inc();
-      this.#bytesIn.inc(message.length);
-      this.#handler(message, { host: rinfo.address, port: rinfo.port });
+    this.local = Object.freeze({ host: address.address, port: address.port });
+    socket.on("message", this.#onMessage);
+    socket.on("error", (error) => {
+      const code = errorCode(error);
+      this.#series(this.#socketErrors, code).inc();
+      this.#log.warn("UDP socket error", { code, error: error.message });
     });
-    socket.on("error", (error) => this.#error(error));
   }
 
   send(bytes: Uint8Array, to: DatagramAddress): void {
-    if (this.#closed) return this.#countError("ECLOSED");
-    if (to.host.includes(":") && !this.#ipv6) return this.#countError("EAFNOSUPPORT");
-    this.#out.inc();
-    this.#bytesOut.inc(bytes.length);
+    if (this.#closing !== undefined) return this.#failed("ERR_SOCKET_DGRAM_NOT_RUNNING", to);
+    let host = to.host;
+    const port = to.port;
+    if (!(port > 0 && port <= 65535 && Number.isInteger(port))) return this.#failed("EINVAL", to);
+    const family = isIP(host);
+    if (family !== this.#family) {
+      if (family === 0) return this.#failed("EINVAL", to);
+      if (family === 4 && this.#dualStack) host = `::ffff:${host}`;
+      else return this.#failed("EAFNOSUPPORT", to);
+    }
     try {
-      this.#socket.send(bytes, to.port, to.host, (error) => {
-        if (error) this.#error(error);
-      });
+      this.#socket.send(bytes, port, host, this.#onSent);
     } catch (error) {
-      this.#error(error as Error);
+      this.#failed(errorCode(error), to);
     }
   }
 
@@ -123,25 +282,60 @@ class UdpTransport implements DatagramTransport {
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    return new Promise((resolve) => this.#socket.close(() => resolve()));
+    this.#closing ??= new Promise<void>((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve(); // Already closed underneath us: nothing left to release.
+      }
+    });
+    return this.#closing;
   }
 
-  #error(error: Error): void {
-    const code = (error as { code?: string }).code ?? "EUNKNOWN";
-    this.#countError(code);
-    this.#log.warn("UDP send or receive failed", { code, error: error.message });
-  }
-
-  #countError(code: string): void {
-    let counter = this.#errors.get(code);
-    if (counter === undefined) {
-      counter = this.#metrics.counter("superpeer_transport_errors_total", "UDP errors by code", [
-        "code",
-      ]).with({ code });
-      this.#errors.set(code, counter);
+  /** One shared completion callback: no closure per datagram. */
+  readonly #onSent = (error: Error | null, sent?: number): void => {
+    if (error) {
+      this.#failed(errorCode(error), undefined);
+      return;
     }
-    counter.inc();
+    this.#out.inc();
+    if (sent !== undefined && sent > 0) this.#bytesOut.inc(sent);
+  };
+
+  readonly #onMessage = (message: Uint8Array, rinfo: RemoteInfo): void => {
+    this.#in.inc();
+    this.#bytesIn.inc(message.length);
+    const handler = this.#handler;
+    if (handler === undefined) return;
+    try {
+      handler(message, { host: rinfo.address, port: rinfo.port });
+    } catch (error) {
+      this.#handlerErrors.inc();
+      this.#log.error("UDP datagram handler threw", {
+        from: rinfo.address,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+
+  #failed(code: string, to: DatagramAddress | undefined): void {
+    this.#series(this.#sendErrors, code).inc();
+    if (this.#log.enabled("warn")) {
+      this.#log.warn("Dropped an outgoing UDP datagram", {
+        code,
+        ...(to === undefined ? {} : { to: to.host, port: to.port }),
+      });
+    }
+  }
+
+  #series(counter: Counter, code: string): Counter {
+    const cache = counter === this.#sendErrors ? this.#sendErrorSeries : this.#socketErrorSeries;
+    let series = cache.get(code);
+    if (series === undefined) {
+      if (cache.size >= MAX_ERROR_CODES) return counter.with({ code: "other" });
+      series = counter.with({ code });
+      cache.set(code, series);
+    }
+    return series;
   }
 }

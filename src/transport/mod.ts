@@ -1,0 +1,4 @@
+export * from "./memory_network.ts";
+export * from "./transport_error.ts";
+export * from "./udp_transport.ts";
+export * from "./virtual_scheduler.ts";
