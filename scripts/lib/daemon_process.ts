@@ -27,8 +27,8 @@ export const DENO_BIN = new URL("../../node_modules/.bin/deno", import.meta.url)
 /** The CLI entry point from source. */
 export const MAIN_TS = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
-/** Any process still running after this long is killed, so no test can leave one behind. */
-const HARD_KILL_MS = 30_000;
+/** Any process still running after this long is killed (longer than a test suite may run), so no test can leave one behind. */
+const HARD_KILL_MS = 150_000;
 
 const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 

@@ -24,5 +24,7 @@ export interface DatagramTransport {
 
 /** "host:port" with IPv6 in brackets, for logs and map keys. */
 export function formatAddress(address: DatagramAddress): string {
-  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return address.host.includes(":")
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
 }

@@ -83,6 +83,9 @@ export class OverlayService implements Service {
       bootstrap,
       advertise,
       replayWindowSeconds: config.overlay.replayWindowSeconds,
+      stabilizeMaxMs: config.overlay.stabilizeMaxMs,
+      stabilizeMinMs: Math.max(500, Math.floor(config.overlay.stabilizeMaxMs / 10)),
+      peerTimeoutMs: config.overlay.peerTimeoutMs,
     }, {
       transport,
       clock,

@@ -87,6 +87,15 @@ export interface MessengerComponents {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+/** RFC 6940 simple reliability's first retransmission timeout. */
+const RETRANSMIT_FIRST_RTO_MS = 500;
+/**
+ * A neighbour that has left a datagram unacknowledged this long is routed around (still tried when
+ * no other peer will do) until it acknowledges again; the hop failure after all five sends (15.5 s)
+ * removes it. Without this, end-to-end retries would keep choosing the same dead finger.
+ */
+export const SUSPECT_AFTER_MS = 1_000;
+
 /**
  * The overlay's message layer (RFC 6940 sections 6.2-6.6 with CHORD-RELOAD routing): seals and
  * sends requests, forwards what is not for us (symmetric recursive routing: requests grow the via
@@ -104,6 +113,12 @@ export class OverlayMessenger {
   readonly #reassembler: Reassembler;
   readonly #replay: ReplayGuard;
   readonly #learned = new Map<string, DatagramAddress>();
+  /** Neighbours that have let a datagram go unacknowledged past one RTO, and since when. */
+  readonly #unacked = new Map<string, number>();
+  readonly #avoid = (peer: { address: DatagramAddress }) => {
+    const since = this.#unacked.get(formatAddress(peer.address));
+    return since !== undefined && this.#c.clock.monotonic() - since >= SUSPECT_AFTER_MS;
+  };
   readonly #maxLearned: number;
   readonly #selfHex: string;
   #timer: Cancel | undefined;
@@ -270,7 +285,7 @@ export class OverlayMessenger {
   #firstHop(destination: Destination): DatagramAddress | "self" | undefined {
     if (destination.type === "opaque") return undefined;
     const key = idToBigInt(destination.id);
-    const next = this.#c.table.nextHop(key);
+    const next = this.#c.table.nextHop(key, this.#avoid);
     if (next !== "self") return next.address;
     if (destination.type === "node" && hex(destination.id) !== this.#selfHex) {
       return this.addressOf(hex(destination.id));
@@ -313,6 +328,7 @@ export class OverlayMessenger {
     switch (frame.type) {
       case "ack":
         this.#hop.acknowledge(from, frame.id, frame.offset);
+        this.#unacked.delete(formatAddress(from));
         return;
       case "fragment": {
         this.#transmit(
@@ -346,15 +362,20 @@ export class OverlayMessenger {
       return;
     }
     if (envelope.overlayId !== this.#init.overlayId) return this.#drop("wrong-overlay");
-    const previous = frame.via.at(-1);
-    const previousHex = previous?.type === "node"
-      ? hex(previous.id)
-      : previous === undefined
-      ? hex(nodeIdFromPublicKey(envelope.senderKey))
-      : undefined;
-    if (previousHex !== undefined) this.learn(previousHex, from);
     const code = peekMessageCode(envelope.body);
     if (code === undefined) return this.#drop("decode");
+    if (isRequestCode(code)) {
+      // A request's sender is the last forwarder in its via list, or with none the originator:
+      // remember its address, the answer comes back through it. (An answer's via list names the
+      // peers still ahead on its way back, not its sender.)
+      const previous = frame.via.at(-1);
+      const previousHex = previous === undefined
+        ? hex(nodeIdFromPublicKey(envelope.senderKey))
+        : previous.type === "node"
+        ? hex(previous.id)
+        : undefined;
+      if (previousHex !== undefined) this.learn(previousHex, from);
+    }
     const destination = envelope.destinations[0]!;
     if (isRequestCode(code)) this.#routeRequest(frame, envelope, destination, from);
     else this.#routeAnswer(frame, envelope, destination);
@@ -379,7 +400,7 @@ export class OverlayMessenger {
       return;
     }
     let next: DatagramAddress | undefined;
-    const hop = this.#c.table.nextHop(key);
+    const hop = this.#c.table.nextHop(key, this.#avoid);
     if (hop !== "self") next = hop.address;
     else if (destination.type === "node") next = this.addressOf(hex(destination.id));
     if (next === undefined) {
@@ -576,10 +597,18 @@ export class OverlayMessenger {
     for (const r of retransmit) {
       this.#retransmits.inc();
       this.#transmit(r.datagram, r.to);
+      const key = formatAddress(r.to);
+      if (!this.#unacked.has(key)) {
+        if (this.#unacked.size >= this.#maxLearned) {
+          this.#unacked.delete(this.#unacked.keys().next().value!);
+        }
+        this.#unacked.set(key, now - RETRANSMIT_FIRST_RTO_MS);
+      }
     }
     const failedTo = new Map(failed.map((f) => [formatAddress(f.to), f.to]));
     for (const to of failedTo.values()) {
       this.#hop.forget(to);
+      this.#unacked.delete(formatAddress(to));
       this.#onHopFailure(to);
     }
     this.#requests.due(now);

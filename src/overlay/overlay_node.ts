@@ -19,7 +19,7 @@ import {
   OverlayRequestError,
 } from "./overlay_messenger.ts";
 import { decodePeerList, encodePeerList } from "./peer_list.ts";
-import { bigIntToId, idToBigInt, inArc, randomInRange } from "./ring.ts";
+import { bigIntToId, clockwise, idToBigInt, inArc, randomInRange } from "./ring.ts";
 import { type PeerRef, peerRef, RoutingTable } from "./routing_table.ts";
 import { StorageError } from "./storage/storage_error.ts";
 import type { LocalStore } from "./storage/local_store.ts";
@@ -67,6 +67,8 @@ export interface OverlayNodeComponents {
 }
 
 export const DEFAULT_STABILIZE_MIN_MS = 2_000;
+/** Dropped peers remembered to keep stale gossip from re-adding them. */
+export const MAX_DROPPED_REMEMBERED = 1024;
 export const DEFAULT_STABILIZE_MAX_MS = 20_000;
 
 /** Events a service can listen to. */
@@ -95,6 +97,8 @@ export class OverlayNode {
   readonly #c: OverlayNodeComponents;
   readonly #log: Logger;
   readonly #liveness = new Map<string, Liveness>();
+  /** Peers we dropped, and when: gossip about them is ignored for a while (no resurrection). */
+  readonly #dropped = new Map<string, number>();
   readonly #copies: number;
   #timers: Cancel[] = [];
   #stabilizeMs: number;
@@ -302,6 +306,7 @@ export class OverlayNode {
   #handle(request: IncomingRequest): MessageBody | Promise<MessageBody> {
     const body = request.opened.body;
     const sender = request.opened.senderNodeId;
+    this.#dropped.delete(hex(sender)); // it just spoke to us: alive, whatever we concluded before
     this.#heard(hex(sender));
     try {
       switch (body.code) {
@@ -313,12 +318,14 @@ export class OverlayNode {
           };
         case MessageCode.JoinReq:
           return this.#onJoin(body.joiningPeerId, decodePeerList(body.overlayData));
-        case MessageCode.UpdateReq:
+        case MessageCode.UpdateReq: {
           for (const info of [...body.predecessors, ...body.successors, ...body.fingers]) {
             this.#addPeer(info);
           }
-          this.#addPeer({ nodeId: sender, addresses: [] }, request);
+          const peer = this.#addPeer({ nodeId: sender, addresses: [] }, request);
+          if (peer) this.#correct(peer, body.successors[0]?.nodeId, body.predecessors[0]?.nodeId);
           return { code: MessageCode.UpdateAns };
+        }
         case MessageCode.LeaveReq: {
           const leaving = this.table.get(hex(body.leavingPeerId));
           if (leaving) this.#dropPeer(leaving, "left");
@@ -507,6 +514,14 @@ export class OverlayNode {
   #addPeer(info: PeerInfo, request?: IncomingRequest): PeerRef | undefined {
     const nodeHex = hex(info.nodeId);
     if (nodeHex === this.nodeHex) return undefined;
+    // A peer we found dead comes back only on its own word, not through others' stale lists.
+    const droppedAt = this.#dropped.get(nodeHex);
+    if (droppedAt !== undefined) {
+      if (this.#c.clock.monotonic() - droppedAt < 2 * (this.#init.peerTimeoutMs ?? 30_000)) {
+        return undefined;
+      }
+      this.#dropped.delete(nodeHex);
+    }
     const advertised = info.addresses[0];
     const address = advertised
       ? { host: ipText(advertised.ip), port: advertised.port }
@@ -531,11 +546,61 @@ export class OverlayNode {
   #dropPeer(peer: PeerRef, reason: string): void {
     if (!this.table.remove(peer.hex)) return;
     this.#liveness.delete(peer.hex);
+    if (reason !== "left") {
+      if (this.#dropped.size >= MAX_DROPPED_REMEMBERED) {
+        this.#dropped.delete(this.#dropped.keys().next().value!);
+      }
+      this.#dropped.set(peer.hex, this.#c.clock.monotonic());
+    }
     this.#changes++;
     this.#log.debug("Peer dropped", { peer: peer.hex, reason });
     this.#listeners.peerDown?.(peer);
     this.#neighbourGauge.set(this.table.peers().length);
     this.#onNeighbourhoodChange();
+  }
+
+  /**
+   * After an Update from `peer`: when we know a closer successor or predecessor for it than the
+   * ones it announced (we may be that peer ourselves), send it our neighbourhood at once. This is
+   * what makes a ring converge after concurrent joins (Chord's notify, RFC 6940 section 10.7.4).
+   */
+  #correct(
+    peer: PeerRef,
+    itsSuccessor: Uint8Array | undefined,
+    itsPredecessor: Uint8Array | undefined,
+  ): void {
+    const known = [this.table.self, ...this.table.peers()].filter((p) => p.hex !== peer.hex);
+    const bestAfter = known.reduce<PeerRef | undefined>(
+      (best, p) =>
+        best === undefined || clockwise(peer.id, p.id) < clockwise(peer.id, best.id) ? p : best,
+      undefined,
+    );
+    const bestBefore = known.reduce<PeerRef | undefined>(
+      (best, p) =>
+        best === undefined || clockwise(p.id, peer.id) < clockwise(p.id, best.id) ? p : best,
+      undefined,
+    );
+    const wrongSuccessor = bestAfter !== undefined &&
+      (itsSuccessor === undefined || hex(itsSuccessor) !== bestAfter.hex) &&
+      (itsSuccessor === undefined ||
+        clockwise(peer.id, bestAfter.id) < clockwise(peer.id, idToBigInt(itsSuccessor)));
+    const wrongPredecessor = bestBefore !== undefined &&
+      (itsPredecessor === undefined || hex(itsPredecessor) !== bestBefore.hex) &&
+      (itsPredecessor === undefined ||
+        clockwise(bestBefore.id, peer.id) < clockwise(idToBigInt(itsPredecessor), peer.id));
+    if (!wrongSuccessor && !wrongPredecessor) return;
+    void this.messenger.request({ type: "node", id: peer.nodeId }, {
+      code: MessageCode.UpdateReq,
+      uptime: Math.floor((this.#c.clock.monotonic() - this.#startedAt) / 1000),
+      updateType: 2,
+      predecessors: this.#infos(
+        [this.table.self, ...this.table.predecessors()].slice(0, this.table.maxPredecessors + 1),
+      ),
+      successors: this.#infos(
+        [this.table.self, ...this.table.successors()].slice(0, this.table.maxSuccessors + 1),
+      ),
+      fingers: [],
+    }).catch(() => {});
   }
 
   #suspect(to: DatagramAddress): void {

@@ -155,14 +155,16 @@ export class RoutingTable {
   /**
    * Where a message for `key` goes next (RFC 6940 section 10.3): "self" when responsible; the first
    * successor when the key lies between us and it; otherwise the known peer closest before the key.
+   * `avoid` skips peers that currently do not acknowledge (they are tried last, as a fallback).
    */
-  nextHop(key: bigint): PeerRef | "self" {
+  nextHop(key: bigint, avoid?: (peer: PeerRef) => boolean): PeerRef | "self" {
     if (this.isResponsible(key)) return "self";
-    const succ = this.#successors[0];
+    const succ = this.#successors.find((p) => !avoid?.(p));
     if (succ !== undefined && inArc(key, this.self.id, succ.id)) return succ;
     let best: PeerRef | undefined;
     let bestDistance = -1n;
     for (const p of this.peers()) {
+      if (avoid?.(p)) continue;
       if (p.id === key) return p; // RFC 6940 section 10.3: a directly connected node with that id
       if (inOpenArc(p.id, this.self.id, key)) {
         const d = clockwise(this.self.id, p.id);
@@ -173,7 +175,8 @@ export class RoutingTable {
       }
     }
     // Nothing precedes the key: our closest predecessor wraps towards it (or we know no one).
-    return best ?? succ ?? this.#predecessors[0] ?? "self";
+    return best ?? succ ?? this.#predecessors.find((p) => !avoid?.(p)) ??
+      (avoid ? this.nextHop(key) : "self");
   }
 
   /** The peers that hold replicas of what this node is responsible for: the first `count` successors. */

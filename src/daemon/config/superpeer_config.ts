@@ -35,6 +35,8 @@ export interface SuperpeerConfig {
     readonly port: number;
     readonly bootstrap: readonly string[];
     readonly advertise: readonly string[];
+    readonly stabilizeMaxMs: number;
+    readonly peerTimeoutMs: number;
     readonly name: string;
     readonly admission: AdmissionMode;
     readonly operatorPublicKey: string;
@@ -231,6 +233,21 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Where other peers reach this one; empty means the bound address (set it when binding `0.0.0.0`).",
         },
+        stabilizeMaxMs: {
+          kind: "integer",
+          min: 1000,
+          max: 600_000,
+          unit: "ms",
+          doc:
+            "Longest interval between stabilisation rounds (neighbour Updates); it shrinks to a tenth while the neighbourhood changes.",
+        },
+        peerTimeoutMs: {
+          kind: "integer",
+          min: 1000,
+          max: 600_000,
+          unit: "ms",
+          doc: "A neighbour silent this long is dropped from the routing table.",
+        },
         name: {
           kind: "string",
           maxLength: 64,
@@ -293,6 +310,8 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     port: DEFAULT_OVERLAY_PORT,
     bootstrap: [],
     advertise: [],
+    stabilizeMaxMs: 20_000,
+    peerTimeoutMs: 30_000,
     name: "superpeer",
     admission: "open",
     operatorPublicKey: "",

@@ -1,0 +1,297 @@
+// Overlay simulator scenarios: the production OverlayNode code on a MemoryNetwork in virtual time
+// (scripts/lib/overlay_cluster.ts). Used by test/sim/ (small N, in npm test) and scripts/sim.ts
+// (full size, `npx deno task sim`). Figures are measured, never asserted here.
+import { MessageCode } from "../../src/codec/overlay/constants.ts";
+import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
+import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
+import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
+import { idToBigInt } from "../../src/overlay/ring.ts";
+import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
+import { type ClusterNode, OverlayCluster } from "./overlay_cluster.ts";
+
+export type Scenario = "steady" | "loss5" | "fail20" | "fail50" | "churn";
+
+export interface SimOptions {
+  readonly scenario: Scenario;
+  readonly nodes: number;
+  readonly seed: number;
+  /** Lookups measured (each a Fetch of a stored record from a random live node). */
+  readonly lookups: number;
+  readonly records: number;
+  /** Churn: median session time (exponential), ms. */
+  readonly medianSessionMs?: number;
+  /** Churn: how long to run under churn, ms of virtual time. */
+  readonly churnMs?: number;
+  /** Per-hop one-way latency range (uniform per link), ms. */
+  readonly latencyMs?: [number, number];
+}
+
+export interface SimResult {
+  readonly scenario: Scenario;
+  readonly nodes: number;
+  readonly lookups: number;
+  readonly succeeded: number;
+  readonly failedRouting: number;
+  readonly failedMissing: number;
+  readonly meanHops: number;
+  readonly hopsHistogram: number[];
+  readonly p50LatencyMs: number;
+  readonly p99LatencyMs: number;
+  readonly maintenanceBytesPerNodePerSecond: number;
+  readonly recordsLostBeforeRefresh: number;
+  readonly recordsLostAfterRefresh: number;
+  /** [virtual seconds, success rate] per window, for the plot. */
+  readonly successOverTime: Array<[number, number]>;
+  readonly wallSeconds: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+/** Runs one scenario and returns its figures. */
+export async function simulate(options: SimOptions): Promise<SimResult> {
+  const started = performance.now();
+  const hops: number[] = [];
+  let countingHops = false;
+  const [lo, hi] = options.latencyMs ?? [10, 30];
+  const cluster = new OverlayCluster({
+    seed: options.seed,
+    link: {
+      latencyMs: (lo + hi) / 2,
+      jitterMs: (hi - lo) / 2,
+      loss: options.scenario === "loss5" ? 0.05 : 0,
+    },
+    nodeInit: {
+      stabilizeMaxMs: 20_000,
+      stabilizeMinMs: 2_000,
+      peerTimeoutMs: 20_000,
+      fingerRefreshMs: 10_000,
+    },
+    onDelivered: (code, h) => {
+      if (countingHops && code === MessageCode.FetchReq) hops.push(h);
+    },
+  });
+  // Grow the ring: each node joins through a random live node, 200 ms apart.
+  const first = cluster.add();
+  await cluster.run(200);
+  for (let i = 1; i < options.nodes; i++) {
+    const live = cluster.live();
+    cluster.add([live[Math.floor(cluster.random() * live.length)]!.address]);
+    await cluster.run(200);
+  }
+  void first;
+  await cluster.run(90_000); // let stabilisation and finger refresh settle
+
+  // Store records, each written by a random owner (a SIP registration of its own).
+  const records = [] as Array<{ owner: ClusterNode; resource: Uint8Array; value: StoredData }>;
+  for (let r = 0; r < options.records; r++) {
+    const owner = cluster.live()[Math.floor(cluster.random() * cluster.live().length)]!;
+    const resource = cluster.randomBytes(16);
+    records.push({ owner, resource, value: signed(owner, resource, cluster.clock.now()) });
+  }
+  await storeAll(cluster, records);
+  await cluster.run(10_000);
+
+  // Maintenance traffic: bytes on the wire per live node per second in a quiet minute (no lookups).
+  const quietStart = totalBytes(cluster);
+  await cluster.run(60_000);
+  const quietMaintenance = (totalBytes(cluster) - quietStart) / cluster.live().length / 60;
+
+  let bytesBefore = totalBytes(cluster);
+  let windowStart = cluster.clock.monotonic();
+  let recordsLostBeforeRefresh = 0;
+  let recordsLostAfterRefresh = 0;
+  const successOverTime: Array<[number, number]> = [];
+
+  if (options.scenario === "fail20" || options.scenario === "fail50") {
+    const fraction = options.scenario === "fail20" ? 0.2 : 0.5;
+    const victims = shuffle(cluster.live(), cluster.random).slice(
+      0,
+      Math.floor(cluster.live().length * fraction),
+    );
+    for (const v of victims) cluster.crash(v);
+    // Records whose three holders all died are lost until their owners store them again.
+    recordsLostBeforeRefresh = records.filter((r) =>
+      !cluster.live().some((n) => holds(n, r.resource))
+    ).length;
+    await cluster.run(45_000); // one stabilisation period (timeout 20 s + a round)
+    const owned = records.filter((r) => r.owner.alive);
+    await storeAll(
+      cluster,
+      owned.map((r) => ({ ...r, value: signed(r.owner, r.resource, cluster.clock.now()) })),
+    ); // one refresh period
+    await cluster.run(10_000);
+    recordsLostAfterRefresh = owned.filter((r) =>
+      !cluster.live().some((n) => holds(n, r.resource))
+    ).length;
+    bytesBefore = totalBytes(cluster);
+    windowStart = cluster.clock.monotonic();
+  }
+
+  const latencies: number[] = [];
+  let succeeded = 0;
+  let failedRouting = 0;
+  let failedMissing = 0;
+  const lookupOnce = async () => {
+    const live = cluster.live();
+    const candidates = records.filter((r) => r.owner.alive || options.scenario !== "churn");
+    const record = candidates[Math.floor(cluster.random() * candidates.length)]!;
+    const from = live[Math.floor(cluster.random() * live.length)]!;
+    const t0 = cluster.clock.monotonic();
+    const outcome = await cluster.settle(
+      from.node.fetch(record.resource, [{
+        kind: SIP_REGISTRATION.id,
+        generation: 0,
+        selector: { model: "dictionary", keys: [] },
+      }]),
+      20_000,
+    );
+    latencies.push(cluster.clock.monotonic() - t0);
+    if (!outcome.ok) failedRouting++;
+    else if ((outcome.value[0]?.values.length ?? 0) === 0) failedMissing++;
+    else succeeded++;
+    return outcome.ok;
+  };
+
+  countingHops = true;
+  if (options.scenario === "churn") {
+    const median = options.medianSessionMs ?? 84_000;
+    const mean = median / Math.LN2;
+    const end = cluster.clock.monotonic() + (options.churnMs ?? 600_000);
+    const deathAt = new Map<ClusterNode, number>();
+    const sessionEnd = () => cluster.clock.monotonic() - mean * Math.log(1 - cluster.random());
+    for (const n of cluster.live()) deathAt.set(n, sessionEnd());
+    const perLookupMs = Math.max(50, (options.churnMs ?? 600_000) / options.lookups);
+    let windowOk = 0;
+    let windowAll = 0;
+    let nextWindow = cluster.clock.monotonic() + 30_000;
+    while (cluster.clock.monotonic() < end) {
+      // Sessions that ended: the node crashes and a fresh one joins (N stays about constant).
+      for (const [n, t] of deathAt) {
+        if (t <= cluster.clock.monotonic() && n.alive) {
+          deathAt.delete(n);
+          cluster.crash(n);
+          const live = cluster.live();
+          const joiner = cluster.add([live[Math.floor(cluster.random() * live.length)]!.address]);
+          deathAt.set(joiner, sessionEnd());
+        }
+      }
+      // Owners refresh their registrations every 60 s (SIP clients do, more often than that).
+      const ok = await lookupOnce();
+      windowAll++;
+      if (ok) windowOk++;
+      await cluster.run(perLookupMs);
+      if (cluster.clock.monotonic() >= nextWindow) {
+        successOverTime.push([
+          Math.round(cluster.clock.monotonic() / 1000),
+          windowAll ? windowOk / windowAll : 1,
+        ]);
+        windowOk = windowAll = 0;
+        nextWindow += 30_000;
+        const refresh = records.map((r) =>
+          r.owner.alive
+            ? r
+            : { ...r, owner: cluster.live()[Math.floor(cluster.random() * cluster.live().length)]! }
+        );
+        records.splice(
+          0,
+          records.length,
+          ...refresh.map((r) => ({
+            ...r,
+            value: signed(r.owner, r.resource, cluster.clock.now()),
+          })),
+        );
+        await storeAll(cluster, records);
+      }
+    }
+  } else {
+    for (let l = 0; l < options.lookups; l++) {
+      await lookupOnce();
+      if (l % 50 === 49) {
+        successOverTime.push([Math.round(cluster.clock.monotonic() / 1000), succeeded / (l + 1)]);
+      }
+    }
+  }
+  countingHops = false;
+  const seconds = (cluster.clock.monotonic() - windowStart) / 1000;
+  // Under churn the figure is the whole traffic of the churn period (joins, repairs, refreshes and
+  // the few lookups) per node; otherwise the quiet minute's.
+  const maintenance = options.scenario === "churn"
+    ? (totalBytes(cluster) - bytesBefore) / Math.max(1, cluster.live().length) /
+      Math.max(1, seconds)
+    : quietMaintenance;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const histogram: number[] = [];
+  for (const h of hops) histogram[h] = (histogram[h] ?? 0) + 1;
+  for (let i = 0; i < histogram.length; i++) histogram[i] ??= 0;
+  return {
+    scenario: options.scenario,
+    nodes: options.nodes,
+    lookups: latencies.length,
+    succeeded,
+    failedRouting,
+    failedMissing,
+    meanHops: hops.length ? hops.reduce((a, b) => a + b, 0) / hops.length : 0,
+    hopsHistogram: histogram,
+    p50LatencyMs: percentile(sorted, 0.5),
+    p99LatencyMs: percentile(sorted, 0.99),
+    maintenanceBytesPerNodePerSecond: maintenance,
+    recordsLostBeforeRefresh,
+    recordsLostAfterRefresh,
+    successOverTime,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+function signed(owner: ClusterNode, resource: Uint8Array, now: number): StoredData {
+  const storageTime = Math.floor(now / 1000);
+  const value = {
+    model: "dictionary" as const,
+    key: owner.key.nodeId,
+    exists: true,
+    data: new TextEncoder().encode("<sip:user@10.0.0.1>"),
+  };
+  const sig = signInDomain(
+    owner.key.privateKey,
+    SignatureDomain.StoredData,
+    encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
+  );
+  return {
+    storageTime,
+    lifetime: 3600,
+    value,
+    signature: { signerKey: owner.key.publicKeyRaw, sig },
+  };
+}
+
+async function storeAll(
+  cluster: OverlayCluster,
+  records: Array<{ owner: ClusterNode; resource: Uint8Array; value: StoredData }>,
+): Promise<void> {
+  const pending = records.filter((r) => r.owner.alive).map((r) =>
+    r.owner.node.store(r.resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      values: [r.value],
+    }]).catch(() => undefined)
+  );
+  await cluster.settle(Promise.all(pending), 30_000);
+}
+
+function holds(node: ClusterNode, resource: Uint8Array): boolean {
+  const key = idToBigInt(resource);
+  return node.store.entries((r) => idToBigInt(r) === key).length > 0;
+}
+
+function totalBytes(cluster: OverlayCluster): number {
+  return cluster.network.stats.bytes;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

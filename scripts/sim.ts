@@ -1,0 +1,91 @@
+// deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
+// The overlay simulator at full size: `npx deno task sim [--nodes N] [--only SCENARIO] [--seed S]`.
+// Prints a table, writes dist/sim/results.csv and dist/sim/overlay.svg (hops histogram and
+// lookup success over time under churn). Every run is bounded in virtual time and stops by itself.
+import { mkdir, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { type Scenario, type SimResult, simulate } from "./lib/overlay_sim.ts";
+import { renderSimSvg } from "./lib/sim_plot.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    nodes: { type: "string" },
+    only: { type: "string" },
+    seed: { type: "string" },
+    lookups: { type: "string" },
+  },
+});
+const nodes = Number(values.nodes ?? 1000);
+const seed = Number(values.seed ?? 1);
+const lookups = Number(values.lookups ?? 500);
+
+const runs: Array<{ name: string; scenario: Scenario; medianSessionMs?: number }> = [
+  { name: "steady", scenario: "steady" },
+  { name: "5% loss", scenario: "loss5" },
+  { name: "20% fail", scenario: "fail20" },
+  { name: "50% fail", scenario: "fail50" },
+  { name: "churn 1.4 min", scenario: "churn", medianSessionMs: 84_000 },
+  { name: "churn 10 min", scenario: "churn", medianSessionMs: 600_000 },
+  { name: "churn 60 min", scenario: "churn", medianSessionMs: 3_600_000 },
+];
+
+const results: Array<SimResult & { name: string }> = [];
+console.log(
+  `overlay simulator: N=${nodes}, seed ${seed}, ${lookups} lookups per scenario, per-hop latency 10-30 ms one way`,
+);
+console.log(
+  "| scenario | lookups ok | routing failures | record missing | mean hops | 0.5 log2 N + 1 | p50 ms | p99 ms | maintenance B/s/node | lost before refresh | lost after refresh | wall s |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const run of runs) {
+  if (values.only && !run.name.startsWith(values.only) && run.scenario !== values.only) continue;
+  const result = await simulate({
+    scenario: run.scenario,
+    nodes,
+    seed,
+    lookups,
+    records: 200,
+    ...(run.medianSessionMs ? { medianSessionMs: run.medianSessionMs, churnMs: 600_000 } : {}),
+  });
+  results.push({ ...result, name: run.name });
+  const pct = (n: number) => `${((100 * n) / Math.max(1, result.lookups)).toFixed(1)} %`;
+  console.log(
+    `| ${run.name} | ${
+      pct(result.succeeded)
+    } | ${result.failedRouting} | ${result.failedMissing} | ${result.meanHops.toFixed(2)} | ${
+      (0.5 * Math.log2(nodes) + 1).toFixed(2)
+    } | ${result.p50LatencyMs.toFixed(0)} | ${result.p99LatencyMs.toFixed(0)} | ${
+      result.maintenanceBytesPerNodePerSecond.toFixed(0)
+    } | ${run.scenario.startsWith("fail") ? `${result.recordsLostBeforeRefresh}/200` : "-"} | ${
+      run.scenario.startsWith("fail") ? `${result.recordsLostAfterRefresh}` : "-"
+    } | ${result.wallSeconds.toFixed(0)} |`,
+  );
+}
+const dir = new URL("../dist/sim/", import.meta.url).pathname;
+await mkdir(dir, { recursive: true });
+const csv = [
+  "scenario,nodes,lookups,succeeded,failed_routing,failed_missing,mean_hops,p50_ms,p99_ms,maintenance_bytes_per_node_s,lost_before_refresh,lost_after_refresh,wall_s",
+];
+for (const r of results) {
+  csv.push(
+    [
+      r.name,
+      r.nodes,
+      r.lookups,
+      r.succeeded,
+      r.failedRouting,
+      r.failedMissing,
+      r.meanHops.toFixed(3),
+      r.p50LatencyMs,
+      r.p99LatencyMs,
+      r.maintenanceBytesPerNodePerSecond.toFixed(1),
+      r.recordsLostBeforeRefresh,
+      r.recordsLostAfterRefresh,
+      r.wallSeconds.toFixed(1),
+    ].join(","),
+  );
+}
+await writeFile(`${dir}results.csv`, csv.join("\n") + "\n");
+await writeFile(`${dir}overlay.svg`, renderSimSvg(results, nodes));
+console.log(`\nwrote ${dir}results.csv and ${dir}overlay.svg`);
