@@ -297,8 +297,13 @@ export class OverlayMessenger {
     const now = this.#c.clock.monotonic();
     const datagrams = fragmentFrame(frame, transactionId);
     if (datagrams.length === 1) {
-      const decoded = decodeFrame(frame, MAX_MESSAGE_BYTES) as MessageFrame;
-      this.#hop.track({ id: ackIdOf(decoded), offset: 0 }, frame, to, now);
+      // A message frame ends with its 64-byte signature, whose first 8 bytes are the ACK id.
+      this.#hop.track(
+        { id: frame.subarray(frame.length - 64, frame.length - 56), offset: 0 },
+        frame,
+        to,
+        now,
+      );
       this.#transmit(frame, to);
     } else {
       for (const datagram of datagrams) {

@@ -104,6 +104,7 @@ export class OverlayNode {
   #stabilizeMs: number;
   #changes = 0;
   #nextFinger = 0;
+  #lastPredecessor: PeerRef | undefined;
   #running = false;
   #joined = false;
   readonly #startedAt: number;
@@ -419,8 +420,11 @@ export class OverlayNode {
   async #stabilize(): Promise<void> {
     if (!this.#running) return;
     const now = this.#c.clock.monotonic();
-    const timeout = this.#init.peerTimeoutMs ?? 30_000;
-    for (const peer of this.table.peers()) {
+    // Silence is only meaningful over a few of our own rounds: never shorter than three of them.
+    const timeout = Math.max(this.#init.peerTimeoutMs ?? 30_000, 3 * this.#stabilizeMs);
+    // Neighbours exchange Updates, so silence means gone. Fingers are only routed through: a finger
+    // that stops acknowledging is dropped on hop failure (#suspect) and replaced by the refresh.
+    for (const peer of [...this.table.successors(), ...this.table.predecessors()]) {
       const heard = this.#liveness.get(peer.hex)?.lastHeard ?? now;
       if (now - heard > timeout) this.#dropPeer(peer, "silent");
     }
@@ -446,6 +450,23 @@ export class OverlayNode {
         }
       }
     }));
+    // Chord's stabilise: look up the key right after our own id. The peer responsible for it is our
+    // true successor, even when no neighbour knows it (two joins in one gap can hide peers from
+    // each other; this finds them through the fingers).
+    try {
+      const answer = await this.messenger.request({
+        type: "resource",
+        id: bigIntToId(this.table.self.id + 1n),
+      }, {
+        code: MessageCode.RouteQueryReq,
+        sendUpdate: false,
+        destination: { type: "resource", id: bigIntToId(this.table.self.id + 1n) },
+        overlayData: new Uint8Array(0),
+      });
+      if (answer.body.code === MessageCode.RouteQueryAns) this.#addPeer(answer.body.nextPeer);
+    } catch {
+      // The next round tries again.
+    }
     // Adaptive period: halve it while the neighbourhood keeps changing, grow it back when calm.
     const min = this.#init.stabilizeMinMs ?? DEFAULT_STABILIZE_MIN_MS;
     const max = this.#init.stabilizeMaxMs ?? DEFAULT_STABILIZE_MAX_MS;
@@ -473,7 +494,12 @@ export class OverlayNode {
       const end = (arc.start + arc.length - 1n) % (1n << 128n);
       if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) {
         this.table.setFinger(index, peer);
-      } else this.table.setFinger(index, undefined);
+      } else {
+        // No peer in this arc: the smaller arcs after it are almost surely empty too (they only fill
+        // once the ring has about 2^index peers), so start again from the largest.
+        this.table.setFinger(index, undefined);
+        this.#nextFinger = 0;
+      }
     } catch {
       // A failed refresh leaves the old finger; stabilisation prunes dead peers.
     }
@@ -600,7 +626,7 @@ export class OverlayNode {
         [this.table.self, ...this.table.successors()].slice(0, this.table.maxSuccessors + 1),
       ),
       fingers: [],
-    }).catch(() => {});
+    }, { directTo: peer.address }).catch(() => {}); // directly: it may not be in our table
   }
 
   #suspect(to: DatagramAddress): void {
@@ -624,6 +650,18 @@ export class OverlayNode {
     const mine = (resource: Uint8Array) => inArc(idToBigInt(resource), pred.id, this.table.self.id);
     for (const [i, peer] of this.table.replicaPeers(this.#copies - 1).entries()) {
       void this.#pushRecords(peer, mine, i + 1, AbortSignal.timeout(15_000));
+    }
+    // A new predecessor inside our old range now owns (old predecessor, new predecessor]: hand it
+    // those records as their primary (it replicates them), whether or not its Join came through us.
+    const old = this.#lastPredecessor;
+    this.#lastPredecessor = pred;
+    if (old !== undefined && old.hex !== pred.hex && inArc(pred.id, old.id, this.table.self.id)) {
+      void this.#pushRecords(
+        pred,
+        (r) => inArc(idToBigInt(r), old.id, pred.id),
+        0,
+        AbortSignal.timeout(15_000),
+      );
     }
   }
 
