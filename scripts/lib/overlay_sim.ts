@@ -43,6 +43,8 @@ export interface SimResult {
   /** [virtual seconds, success rate] per window, for the plot. */
   readonly successOverTime: Array<[number, number]>;
   readonly wallSeconds: number;
+  /** Why lookups failed, by reason. */
+  readonly failureReasons: Record<string, number>;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -129,12 +131,15 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   }
 
   const latencies: number[] = [];
+  const failureReasons: Record<string, number> = {};
   let succeeded = 0;
   let failedRouting = 0;
   let failedMissing = 0;
   const lookupOnce = async () => {
     const live = cluster.live();
-    const candidates = records.filter((r) => r.owner.alive || options.scenario !== "churn");
+    // Records whose owners are gone (and so never refreshed) are not looked up: their loss is
+    // reported separately (recordsLost...), lookups measure routing.
+    const candidates = records.filter((r) => r.owner.alive);
     const record = candidates[Math.floor(cluster.random() * candidates.length)]!;
     const from = live[Math.floor(cluster.random() * live.length)]!;
     const t0 = cluster.clock.monotonic();
@@ -147,8 +152,12 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       20_000,
     );
     latencies.push(cluster.clock.monotonic() - t0);
-    if (!outcome.ok) failedRouting++;
-    else if ((outcome.value[0]?.values.length ?? 0) === 0) failedMissing++;
+    if (!outcome.ok) {
+      failedRouting++;
+      const reason = (outcome.error as { reason?: string }).reason ??
+        String(outcome.error).slice(0, 40);
+      failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+    } else if ((outcome.value[0]?.values.length ?? 0) === 0) failedMissing++;
     else succeeded++;
     return outcome.ok;
   };
@@ -240,6 +249,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     recordsLostAfterRefresh,
     successOverTime,
     wallSeconds: (performance.now() - started) / 1000,
+    failureReasons,
   };
 }
 
