@@ -22,6 +22,27 @@ function record(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
 }
 
+/** The overlay's neighbourhood: joined, predecessors, successors, fingers, records per kind. */
+function overlayLines(details: Record<string, unknown>): string[] {
+  if (Object.keys(details).length === 0) return [];
+  const peers = (value: unknown) =>
+    Array.isArray(value) && value.length > 0
+      ? value.map((p) => {
+        const r = record(p);
+        return `${String(r.nodeId ?? "?").slice(0, 8)}@${String(r.address ?? "?")}`;
+      }).join(" ")
+      : "(none)";
+  const fingers = Array.isArray(details.fingers) ? details.fingers.filter((f) => f !== null) : [];
+  const records = Object.entries(record(details.records)).map(([k, v]) => `kind ${k}: ${String(v)}`).join(", ");
+  return [
+    `    udp ${String(details.udp ?? "?")}, ${details.joined ? "joined" : "not joined"}`,
+    `    predecessors ${peers(details.predecessors)}`,
+    `    successors   ${peers(details.successors)}`,
+    `    fingers      ${fingers.length} set: ${peers(fingers)}`,
+    `    records      ${records || "none"}`,
+  ];
+}
+
 /** Renders the /status JSON as a few readable lines; tolerates missing fields from other versions. */
 export function formatStatusSummary(status: unknown): string {
   const s = record(status);
@@ -46,6 +67,7 @@ export function formatStatusSummary(status: unknown): string {
     const r = record(service);
     const error = r.error === undefined ? "" : `  (${String(r.error)})`;
     lines.push(`  ${String(r.name ?? "?").padEnd(12)} ${String(r.state ?? "?")}${error}`);
+    if (r.name === "overlay") lines.push(...overlayLines(record(r.details)));
   }
   return lines.join("\n") + "\n";
 }

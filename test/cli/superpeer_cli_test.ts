@@ -148,4 +148,26 @@ test("formatStatusSummary renders services and memory, and tolerates missing fie
   assert.match(formatStatusSummary(null), /services:\n {2}\(none\)/);
 });
 
+test("formatStatusSummary shows the overlay neighbourhood", () => {
+  const text = formatStatusSummary({
+    services: [{
+      name: "overlay",
+      state: "running",
+      details: {
+        udp: "127.0.0.1:6084",
+        joined: true,
+        predecessors: [{ nodeId: "aaaaaaaabbbb", address: "10.0.0.1:6084" }],
+        successors: [],
+        fingers: [null, { nodeId: "cccccccc0000", address: "10.0.0.3:6084" }],
+        records: { "1": 12 },
+      },
+    }],
+  });
+  assert.match(text, /udp 127\.0\.0\.1:6084, joined/);
+  assert.match(text, /predecessors aaaaaaaa@10\.0\.0\.1:6084/);
+  assert.match(text, /successors {3}\(none\)/);
+  assert.match(text, /fingers {6}1 set: cccccccc@10\.0\.0\.3:6084/);
+  assert.match(text, /records {6}kind 1: 12/);
+});
+
 test.run();
