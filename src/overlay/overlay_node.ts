@@ -454,16 +454,8 @@ export class OverlayNode {
     // true successor, even when no neighbour knows it (two joins in one gap can hide peers from
     // each other; this finds them through the fingers).
     try {
-      const answer = await this.messenger.request({
-        type: "resource",
-        id: bigIntToId(this.table.self.id + 1n),
-      }, {
-        code: MessageCode.RouteQueryReq,
-        sendUpdate: false,
-        destination: { type: "resource", id: bigIntToId(this.table.self.id + 1n) },
-        overlayData: new Uint8Array(0),
-      });
-      if (answer.body.code === MessageCode.RouteQueryAns) this.#addPeer(answer.body.nextPeer);
+      const successor = await this.#lookup(bigIntToId(this.table.self.id + 1n));
+      if (successor) this.#addPeer(successor);
     } catch {
       // The next round tries again.
     }
@@ -483,14 +475,9 @@ export class OverlayNode {
     const arc = this.table.fingerArc(index);
     const target = randomInRange(arc.start, arc.length, this.#c.randomBytes);
     try {
-      const answer = await this.messenger.request({ type: "resource", id: bigIntToId(target) }, {
-        code: MessageCode.RouteQueryReq,
-        sendUpdate: false,
-        destination: { type: "resource", id: bigIntToId(target) },
-        overlayData: new Uint8Array(0),
-      });
-      if (answer.body.code !== MessageCode.RouteQueryAns) return;
-      const peer = this.#addPeer(answer.body.nextPeer);
+      const responsible = await this.#lookup(bigIntToId(target));
+      if (responsible === undefined) return;
+      const peer = this.#addPeer(responsible);
       const end = (arc.start + arc.length - 1n) % (1n << 128n);
       if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) {
         this.table.setFinger(index, peer);
@@ -514,20 +501,10 @@ export class OverlayNode {
         bootstrap.port === this.#c.transport.local.port
       ) continue;
       try {
-        const answer = await this.messenger.request({ type: "resource", id: this.#c.key.nodeId }, {
-          code: MessageCode.RouteQueryReq,
-          sendUpdate: false,
-          destination: { type: "resource", id: this.#c.key.nodeId },
-          overlayData: new Uint8Array(0),
-        }, { directTo: bootstrap });
-        if (
-          answer.body.code === MessageCode.RouteQueryAns &&
-          hex(answer.body.nextPeer.nodeId) !== this.nodeHex
-        ) {
-          this.#log.warn("Overlay partition found: merging", {
-            other: hex(answer.body.nextPeer.nodeId),
-          });
-          this.#addPeer(answer.body.nextPeer);
+        const responsible = await this.#lookup(this.#c.key.nodeId, bootstrap);
+        if (responsible && hex(responsible.nodeId) !== this.nodeHex) {
+          this.#log.warn("Overlay partition found: merging", { other: hex(responsible.nodeId) });
+          this.#addPeer(responsible);
           await this.join();
         }
         return;
@@ -535,6 +512,17 @@ export class OverlayNode {
         // Try the next bootstrap peer.
       }
     }
+  }
+
+  /** The peer responsible for `key` (a RouteQuery answered where the key's lookup ends). */
+  async #lookup(key: Uint8Array, directTo?: DatagramAddress): Promise<PeerInfo | undefined> {
+    const answer = await this.messenger.request({ type: "resource", id: key }, {
+      code: MessageCode.RouteQueryReq,
+      sendUpdate: false,
+      destination: { type: "resource", id: key },
+      overlayData: new Uint8Array(0),
+    }, directTo ? { directTo } : {});
+    return answer.body.code === MessageCode.RouteQueryAns ? answer.body.nextPeer : undefined;
   }
 
   #addPeer(info: PeerInfo, request?: IncomingRequest): PeerRef | undefined {
