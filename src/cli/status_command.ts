@@ -33,7 +33,8 @@ function overlayLines(details: Record<string, unknown>): string[] {
       }).join(" ")
       : "(none)";
   const fingers = Array.isArray(details.fingers) ? details.fingers.filter((f) => f !== null) : [];
-  const records = Object.entries(record(details.records)).map(([k, v]) => `kind ${k}: ${String(v)}`).join(", ");
+  const records = Object.entries(record(details.records)).map(([k, v]) => `kind ${k}: ${String(v)}`)
+    .join(", ");
   return [
     `    udp ${String(details.udp ?? "?")}, ${details.joined ? "joined" : "not joined"}`,
     `    predecessors ${peers(details.predecessors)}`,

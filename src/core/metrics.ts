@@ -24,19 +24,28 @@ export interface Gauge {
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  /** A histogram with these upper bucket bounds (ascending); no labels. */
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
+}
+
+/** Counts observations into fixed buckets (`*_bucket{le}`, `*_sum`, `*_count`). */
+export interface Histogram {
+  observe(value: number): void;
 }
 
 /** One series as collected for exposition. */
 export interface MetricSample {
   readonly labels: Labels;
   readonly value: number;
+  /** Appended to the family name (`_bucket`, `_sum`, `_count` of a histogram). */
+  readonly suffix?: string;
 }
 
 /** One metric family as collected for exposition. */
 export interface MetricFamily {
   readonly name: string;
   readonly help: string;
-  readonly type: "counter" | "gauge";
+  readonly type: "counter" | "gauge" | "histogram";
   readonly samples: readonly MetricSample[];
 }
 
@@ -137,8 +146,36 @@ class SeriesHandle implements Counter, Gauge {
  * drops.inc();
  * ```
  */
+class HistogramFamily implements Histogram {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
+    this.counts = new Array(buckets.length).fill(0);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) this.counts[i]!++;
+  }
+
+  collect(): MetricFamily {
+    const samples: MetricSample[] = this.buckets.map((le, i) => ({
+      labels: { le: String(le) },
+      value: this.counts[i]!,
+      suffix: "_bucket",
+    }));
+    samples.push({ labels: { le: "+Inf" }, value: this.count, suffix: "_bucket" });
+    samples.push({ labels: {}, value: this.sum, suffix: "_sum" });
+    samples.push({ labels: {}, value: this.count, suffix: "_count" });
+    return { name: this.name, help: this.help, type: "histogram", samples };
+  }
+}
+
 export class MetricsRegistry implements Metrics {
   readonly #families = new Map<string, Family>();
+  readonly #histograms = new Map<string, HistogramFamily>();
   readonly #collectors: Array<() => void> = [];
   readonly #maxSeries: number;
 
@@ -152,6 +189,21 @@ export class MetricsRegistry implements Metrics {
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
     return new SeriesHandle(this.#family(name, help, "gauge", labelNames), undefined);
+  }
+
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    if (!METRIC_NAME.test(name)) {
+      throw new TypeError(`Cannot register metric: invalid name "${name}"`);
+    }
+    if (buckets.some((b, i) => i > 0 && b <= buckets[i - 1]!)) {
+      throw new RangeError(`Cannot register ${name}: bucket bounds must ascend`);
+    }
+    let family = this.#histograms.get(name);
+    if (family === undefined) {
+      family = new HistogramFamily(name, help, [...buckets]);
+      this.#histograms.set(name, family);
+    }
+    return family;
   }
 
   /** Registers a function run before every `collect()`, to set sampled gauges. */
@@ -170,6 +222,7 @@ export class MetricsRegistry implements Metrics {
       }
       out.push({ name: family.name, help: family.help, type: family.type, samples });
     }
+    for (const histogram of this.#histograms.values()) out.push(histogram.collect());
     return out;
   }
 

@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.ts";
 import { SuperpeerError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import type { Counter, Metrics } from "../core/metrics.ts";
+import type { Counter, Histogram, Metrics } from "../core/metrics.ts";
 import type { Cancel, Scheduler } from "../core/scheduler.ts";
 import { type DatagramAddress, type DatagramTransport, formatAddress } from "../core/transport.ts";
 import {
@@ -131,6 +131,7 @@ export class OverlayMessenger {
   readonly #drops: Map<string, Counter> = new Map();
   readonly #metrics: Metrics;
   readonly #retransmits: Counter;
+  readonly #latency: Histogram;
   readonly #bytesOut: Counter;
 
   constructor(init: MessengerInit, components: MessengerComponents) {
@@ -150,6 +151,11 @@ export class OverlayMessenger {
     this.#replay = new ReplayGuard({ windowSeconds: init.replayWindowSeconds }, {
       clock: components.clock,
     });
+    this.#latency = components.metrics.histogram(
+      "superpeer_overlay_request_seconds",
+      "Time from sending an overlay request to its answer",
+      [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 15],
+    );
     this.#retransmits = components.metrics.counter(
       "superpeer_overlay_retransmissions_total",
       "Hop-by-hop retransmissions",
@@ -250,9 +256,11 @@ export class OverlayMessenger {
       options.signal ? { signal: options.signal } : {},
     );
     this.#count(this.#sent, "superpeer_overlay_messages_sent_total", messageName(body.code));
+    const startedAt = this.#c.clock.monotonic();
     send();
     this.#arm();
     return promise.then((opened) => {
+      this.#latency.observe((this.#c.clock.monotonic() - startedAt) / 1000);
       if (opened.body.code === MessageCode.Error) {
         throw new OverlayRequestError(
           "error-answer",

@@ -57,4 +57,20 @@ test("MetricsRegistry gauges move both ways and collectors run before collect", 
   assert.is(registry.value("superpeer_g"), 13);
 });
 
+test("MetricsRegistry histogram counts into cumulative buckets with sum and count", () => {
+  const registry = new MetricsRegistry();
+  const h = registry.histogram("superpeer_latency_seconds", "Latency", [0.1, 1]);
+  for (const v of [0.05, 0.5, 0.7, 3]) h.observe(v);
+  const family = registry.collect().find((f) => f.name === "superpeer_latency_seconds")!;
+  assert.is(family.type, "histogram");
+  assert.equal(family.samples.map((s) => [s.suffix, s.labels.le ?? "", s.value]), [
+    ["_bucket", "0.1", 1],
+    ["_bucket", "1", 3],
+    ["_bucket", "+Inf", 4],
+    ["_sum", "", 4.25],
+    ["_count", "", 4],
+  ]);
+  assert.throws(() => registry.histogram("superpeer_bad_seconds", "Bad", [1, 0.5]), /ascend/);
+});
+
 test.run();

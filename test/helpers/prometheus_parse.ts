@@ -31,7 +31,10 @@ export function parsePrometheusText(text: string): ParsedExposition {
     const match = SAMPLE.exec(line);
     if (!match) throw new Error(`bad sample line: ${JSON.stringify(line)}`);
     const [, name, labels, raw] = match;
-    if (!types.has(name!)) throw new Error(`sample of undeclared family: ${line}`);
+    const family = types.has(name!) ? name! : name!.replace(/_(bucket|sum|count)$/, "");
+    if (!types.has(family) || (family !== name && types.get(family) !== "histogram")) {
+      throw new Error(`sample of undeclared family: ${line}`);
+    }
     const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
     if (Number.isNaN(value) && raw !== "NaN") throw new Error(`bad value: ${line}`);
     values.set(`${name}${labels ?? ""}`, value);

@@ -40,7 +40,9 @@ export function renderPrometheusText(families: readonly MetricFamily[]): string 
       escapeHelp(family.help)
     }\n# TYPE ${family.name} ${family.type}\n`;
     for (const sample of family.samples) {
-      out += `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`;
+      out += `${family.name}${sample.suffix ?? ""}${formatLabels(sample.labels)} ${
+        formatValue(sample.value)
+      }\n`;
     }
   }
   return out;

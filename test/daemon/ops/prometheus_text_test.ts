@@ -50,4 +50,15 @@ test("renderPrometheusText output of a registry parses back to the same values",
   assert.is(parsed.types.get("superpeer_a_total"), "counter");
 });
 
+test("renderPrometheusText writes histogram buckets, sum and count under one TYPE line", () => {
+  const registry = new MetricsRegistry();
+  registry.histogram("superpeer_x_seconds", "X", [1]).observe(0.5);
+  const text = renderPrometheusText(registry.collect());
+  assert.match(
+    text,
+    /# TYPE superpeer_x_seconds histogram\nsuperpeer_x_seconds_bucket\{le="1"\} 1\nsuperpeer_x_seconds_bucket\{le="\+Inf"\} 1\nsuperpeer_x_seconds_sum 0\.5\nsuperpeer_x_seconds_count 1\n/,
+  );
+  assert.is(parsePrometheusText(text).get('superpeer_x_seconds_bucket{le="+Inf"}'), 1);
+});
+
 test.run();
