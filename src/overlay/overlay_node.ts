@@ -7,7 +7,11 @@ import { ErrorCode, MessageCode } from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
 import type { MessageBody } from "../codec/overlay/message_body.ts";
 import type { PeerInfo } from "../codec/overlay/messages/peer.ts";
-import type { KindData } from "../codec/overlay/messages/stored_data.ts";
+import {
+  encodeStoredDataToBeSigned,
+  type KindData,
+} from "../codec/overlay/messages/stored_data.ts";
+import { SignatureDomain, signInDomain } from "../identity/signatures.ts";
 import type { StoredDataSpecifier } from "../codec/overlay/messages/specifier.ts";
 import type { TransportAddress } from "../codec/overlay/transport_address.ts";
 import type { AdmissionPolicy } from "../identity/admission.ts";
@@ -272,6 +276,76 @@ export class OverlayNode {
       throw new OverlayRequestError("error-answer", "unexpected answer", ErrorCode.InvalidMessage);
     }
     return answer.body.kindData;
+  }
+
+  /**
+   * Removes this node's value from a resource (RFC 6940 section 7.2: a store with exists = false,
+   * signed by us, that replaces the value and keeps older copies from coming back).
+   */
+  async remove(
+    resourceId: Uint8Array,
+    kind: number,
+    value: { model: "single" } | { model: "array"; index: number } | {
+      model: "dictionary";
+      key: Uint8Array;
+    },
+    options: { signal?: AbortSignal; lifetime?: number } = {},
+  ) {
+    const storageTime = Math.floor(this.#c.clock.now() / 1000);
+    const empty = new Uint8Array(0);
+    const tombstone = value.model === "single"
+      ? { model: "single" as const, exists: false, data: empty }
+      : value.model === "array"
+      ? { model: "array" as const, index: value.index, exists: false, data: empty }
+      : { model: "dictionary" as const, key: value.key, exists: false, data: empty };
+    const sig = signInDomain(
+      this.#c.key.privateKey,
+      SignatureDomain.StoredData,
+      encodeStoredDataToBeSigned(resourceId, kind, storageTime, tombstone),
+    );
+    return await this.store(resourceId, [{
+      kind,
+      generation: 0,
+      values: [{
+        storageTime,
+        lifetime: options.lifetime ?? 3600,
+        value: tombstone,
+        signature: { signerKey: this.#c.key.publicKeyRaw, sig },
+      }],
+    }], options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * Finds a random peer offering `kind` (RFC 6940 section 9, TURN server discovery): a Find at a
+   * random resource id returns the closest resource holding the kind, then a Fetch reads it.
+   * Undefined when none is stored near the random point.
+   */
+  async find(
+    kind: number,
+    options: { signal?: AbortSignal; attempts?: number } = {},
+  ): Promise<{ resourceId: Uint8Array; values: KindData["values"] } | undefined> {
+    const signal = options.signal ? { signal: options.signal } : {};
+    // The peer responsible for a random point holds records of the kind only if some land near it:
+    // a few random points find one in a small ring as in a large one.
+    for (let attempt = 0; attempt < (options.attempts ?? 4); attempt++) {
+      const near = this.#c.randomBytes(16);
+      const answer = await this.messenger.request({ type: "resource", id: near }, {
+        code: MessageCode.FindReq,
+        resourceId: near,
+        kinds: [kind],
+      }, signal);
+      if (answer.body.code !== MessageCode.FindAns) continue;
+      const closest = answer.body.results.find((r) => r.kind === kind)?.closest;
+      if (!closest) continue;
+      const data = await this.fetch(closest, [{
+        kind,
+        generation: 0,
+        selector: { model: "single" },
+      }], signal);
+      const values = data[0]?.values.filter((v) => v.value.exists) ?? [];
+      if (values.length > 0) return { resourceId: closest, values };
+    }
+    return undefined;
   }
 
   /** Sends any request to a destination (the SIP service's AppAttach) and returns the answer body. */

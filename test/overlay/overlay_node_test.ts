@@ -6,7 +6,8 @@ import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/sto
 import { resourceId } from "../../src/identity/resource_id.ts";
 import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
 import { type ClusterNode, OverlayCluster } from "../../scripts/lib/overlay_cluster.ts";
-import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
+import { SIP_REGISTRATION, TURN_SERVICE } from "../../src/overlay/storage/kinds.ts";
+import { nodeMultipleResourceId } from "../../src/overlay/storage/access_control.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 
 async function ring(size: number, seed = 1): Promise<OverlayCluster> {
@@ -198,6 +199,77 @@ test("OverlayNode: Ping between peers answers with the peer's clock", async () =
   const body = (answer as { value: { code: number; time: number } }).value;
   assert.is(body.code, MessageCode.PingAns);
   assert.is(body.time, Math.floor(cluster.clock.now() / 1000));
+});
+
+test("OverlayNode: find() discovers a relay's TURN-SERVICE record; remove() takes a registration away", async () => {
+  const cluster = await ring(6, 6);
+  const relay = cluster.nodes[2]!;
+  const at = nodeMultipleResourceId(relay.key.nodeId, 0);
+  const storageTime = Math.floor(cluster.clock.now() / 1000);
+  const value = {
+    model: "single" as const,
+    exists: true,
+    data: new TextEncoder().encode("10.0.0.3:3478"),
+  };
+  const sig = signInDomain(
+    relay.key.privateKey,
+    SignatureDomain.StoredData,
+    encodeStoredDataToBeSigned(at, TURN_SERVICE.id, storageTime, value),
+  );
+  const stored = await cluster.settle(
+    relay.node.store(at, [{
+      kind: TURN_SERVICE.id,
+      generation: 0,
+      values: [{
+        storageTime,
+        lifetime: 600,
+        value,
+        signature: { signerKey: relay.key.publicKeyRaw, sig },
+      }],
+    }]),
+  );
+  assert.ok(stored.ok, String((stored as { error?: unknown }).error));
+  await cluster.run(5_000);
+  const found = await cluster.settle(
+    cluster.nodes[4]!.node.find(TURN_SERVICE.id, { attempts: 12 }),
+  );
+  assert.ok(found.ok && found.value !== undefined, "a relay is found");
+  assert.equal((found as { value: { resourceId: Uint8Array } }).value.resourceId, at);
+
+  const owner = cluster.nodes[1]!;
+  const { resource, value: registrationValue } = registration(
+    owner,
+    "sip:dave@mesh.example.org",
+    cluster.clock.now(),
+  );
+  assert.ok(
+    (await cluster.settle(
+      owner.node.store(resource, [{
+        kind: SIP_REGISTRATION.id,
+        generation: 0,
+        values: [registrationValue],
+      }]),
+    )).ok,
+  );
+  await cluster.run(2_000);
+  cluster.clock.advance(1_000); // a later storage time than the registration
+  assert.ok(
+    (await cluster.settle(
+      owner.node.remove(resource, SIP_REGISTRATION.id, {
+        model: "dictionary",
+        key: owner.key.nodeId,
+      }),
+    )).ok,
+  );
+  const fetched = await cluster.settle(
+    cluster.nodes[5]!.node.fetch(resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      selector: { model: "dictionary", keys: [] },
+    }]),
+  );
+  assert.ok(fetched.ok);
+  assert.ok(valuesOf(fetched).values.every((v) => !v.value.exists), "only a tombstone is left");
 });
 
 test.run();
