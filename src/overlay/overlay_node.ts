@@ -498,6 +498,9 @@ export class OverlayNode {
     const timeout = Math.max(this.#init.peerTimeoutMs ?? 30_000, 3 * this.#stabilizeMs);
     // Neighbours exchange Updates, so silence means gone. Fingers are only routed through: a finger
     // that stops acknowledging is dropped on hop failure (#suspect) and replaced by the refresh.
+    for (const hexId of this.#liveness.keys()) {
+      if (this.table.get(hexId) === undefined) this.#liveness.delete(hexId);
+    }
     for (const peer of [...this.table.successors(), ...this.table.predecessors()]) {
       const heard = this.#liveness.get(peer.hex)?.lastHeard ?? now;
       if (now - heard > timeout) this.#dropPeer(peer, "silent");
@@ -619,10 +622,12 @@ export class OverlayNode {
     const existing = this.table.get(nodeHex);
     const peer = existing ?? peerRef(info.nodeId, address);
     this.messenger.learn(nodeHex, address);
-    if (!this.#liveness.has(nodeHex)) {
+    const added = this.table.addNeighbour(peer);
+    // Liveness is tracked for table members only, so gossip about far peers costs no memory.
+    if (this.table.get(nodeHex) !== undefined && !this.#liveness.has(nodeHex)) {
       this.#liveness.set(nodeHex, { lastHeard: this.#c.clock.monotonic() });
     }
-    if (this.table.addNeighbour(peer)) {
+    if (added) {
       this.#changes++;
       if (!existing) this.#listeners.peerUp?.(peer);
       this.#onNeighbourhoodChange();
