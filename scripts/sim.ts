@@ -1,5 +1,5 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
-// The overlay simulator at full size: `npx deno task sim [--nodes N] [--only SCENARIO] [--seed S]`.
+// The overlay simulator at full size: `npx deno task sim [--nodes N] [--only S1,S2] [--seed S]`.
 // Prints a table, writes dist/sim/results.csv and dist/sim/overlay.svg (hops histogram and
 // lookup success over time under churn). Every run is bounded in virtual time and stops by itself.
 import { mkdir, writeFile } from "node:fs/promises";
@@ -39,7 +39,8 @@ console.log(
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const run of runs) {
-  if (values.only && !run.name.startsWith(values.only) && run.scenario !== values.only) continue;
+  const only = values.only?.split(",");
+  if (only && !only.some((o) => run.name.startsWith(o) || run.scenario === o)) continue;
   const result = await simulate({
     scenario: run.scenario,
     nodes,
@@ -88,4 +89,5 @@ for (const r of results) {
 }
 await writeFile(`${dir}results.csv`, csv.join("\n") + "\n");
 await writeFile(`${dir}overlay.svg`, renderSimSvg(results, nodes));
+await writeFile(`${dir}results.json`, JSON.stringify(results, null, 1) + "\n");
 console.log(`\nwrote ${dir}results.csv and ${dir}overlay.svg`);

@@ -66,8 +66,8 @@ export function renderSimSvg(
   const churn = results.filter((r) => r.scenario === "churn");
   const tMax = Math.max(1, ...churn.flatMap((r) => r.successOverTime.map(([t]) => t)));
   const tMin = Math.min(tMax, ...churn.flatMap((r) => r.successOverTime.map(([t]) => t)));
-  const yOf = (rate: number) => panel.top + panel.h - ((rate - 0.9) / 0.1) * panel.h; // 90 %..100 %
-  for (const rate of [0.9, 0.95, 1]) {
+  const yOf = (rate: number) => panel.top + panel.h - rate * panel.h; // 0 %..100 %
+  for (const rate of [0, 0.5, 0.9, 1]) {
     out.push(
       `<text x="${x0 - 4}" y="${yOf(rate) + 4}" text-anchor="end">${
         (rate * 100).toFixed(0)
