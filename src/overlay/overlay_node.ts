@@ -71,6 +71,8 @@ export interface OverlayNodeComponents {
 }
 
 export const DEFAULT_STABILIZE_MIN_MS = 2_000;
+/** How long pushing records to a joining, replica or new responsible peer may take in all. */
+export const HANDOVER_DEADLINE_MS = 60_000;
 /** Dropped peers remembered to keep stale gossip from re-adding them. */
 export const MAX_DROPPED_REMEMBERED = 1024;
 export const DEFAULT_STABILIZE_MAX_MS = 20_000;
@@ -230,7 +232,7 @@ export class OverlayNode {
     this.#timers = [];
     const successor = this.table.successors()[0];
     const predecessor = this.table.predecessors()[0];
-    const deadline = AbortSignal.timeout(2_000);
+    const deadline = this.#timeout(2_000);
     const sends: Promise<unknown>[] = [];
     if (successor) {
       sends.push(this.#handOver(successor, () => true, deadline));
@@ -473,7 +475,7 @@ export class OverlayNode {
       void this.#handOver(
         peer,
         (resource) => inArc(idToBigInt(resource), from, joinerId),
-        AbortSignal.timeout(15_000),
+        this.#timeout(HANDOVER_DEADLINE_MS),
       );
     }
     return { code: MessageCode.JoinAns, overlayData: answer };
@@ -716,7 +718,7 @@ export class OverlayNode {
     if (pred === undefined) return;
     const mine = (resource: Uint8Array) => inArc(idToBigInt(resource), pred.id, this.table.self.id);
     for (const [i, peer] of this.table.replicaPeers(this.#copies - 1).entries()) {
-      void this.#pushRecords(peer, mine, i + 1, AbortSignal.timeout(15_000));
+      void this.#pushRecords(peer, mine, i + 1, this.#timeout(HANDOVER_DEADLINE_MS));
     }
     // A new predecessor inside our old range now owns (old predecessor, new predecessor]: hand it
     // those records as their primary (it replicates them), whether or not its Join came through us.
@@ -727,7 +729,7 @@ export class OverlayNode {
         pred,
         (r) => inArc(idToBigInt(r), old.id, pred.id),
         0,
-        AbortSignal.timeout(15_000),
+        this.#timeout(HANDOVER_DEADLINE_MS),
       );
     }
   }
@@ -810,6 +812,13 @@ export class OverlayNode {
       this.#timers.push(cancel);
     };
     run();
+  }
+
+  /** An AbortSignal that fires after `ms` on the injected scheduler (virtual time in the simulator). */
+  #timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    this.#c.scheduler.schedule(ms, () => controller.abort(new Error(`timed out after ${ms} ms`)));
+    return controller.signal;
   }
 
   #randomUint32(): number {
