@@ -9,6 +9,7 @@ import {
   decodeSpecifier,
   encodeSpecifier,
   MAX_SPECIFIERS,
+  specifierRequestCodec,
   type StoredDataSpecifier,
 } from "./specifier.ts";
 import { decodeKindData, encodeKindData, type KindData } from "./stored_data.ts";
@@ -36,22 +37,10 @@ export interface FetchAns {
  * encodeMessageBody({ code: MessageCode.FetchReq, resourceId, specifiers: [{ kind: 20, generation: 0, selector: { model: "single" } }] });
  * ```
  */
-export const fetchReqCodec: BodyCodec<FetchReq> = {
-  code: MessageCode.FetchReq,
-  name: "FetchReq",
-  encodeFields: (message) => [
-    checkId(message.resourceId, "FetchReq.resourceId"),
-    encodeList(message.specifiers, "FetchReq.specifiers", MAX_SPECIFIERS, encodeSpecifier),
-  ],
-  decodeFields(fields, place) {
-    asArray(fields, place, 2, 2);
-    return {
-      code: MessageCode.FetchReq,
-      resourceId: asId(fields[0], `${place}.resourceId`),
-      specifiers: asList(fields[1], `${place}.specifiers`, MAX_SPECIFIERS, decodeSpecifier),
-    };
-  },
-};
+export const fetchReqCodec: BodyCodec<FetchReq> = specifierRequestCodec(
+  MessageCode.FetchReq,
+  "FetchReq",
+);
 
 /** `[10, [* kind-data]]`. */
 export const fetchAnsCodec: BodyCodec<FetchAns> = {

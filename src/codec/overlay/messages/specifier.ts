@@ -2,9 +2,10 @@
 // The selector names the kind's data model: a single value, ranges of array indices, or
 // dictionary keys (no keys means all of them).
 import type { CborValue } from "../../cbor/cbor_codec.ts";
+import type { BodyCodec } from "../body_codec.ts";
 import { OverlayDecodeError, OverlayEncodeError } from "../overlay_errors.ts";
 import { asArray, asBytes, asCode, asList, asUint } from "../shape.ts";
-import { checkBytes, checkUint, encodeList } from "./field_checks.ts";
+import { asId, checkBytes, checkId, checkUint, encodeList } from "./field_checks.ts";
 import { DATA_MODELS, DataModel, MAX_DICTIONARY_KEY_BYTES } from "./stored_data.ts";
 
 /** Most specifiers (kinds) in one Fetch or Stat. */
@@ -120,5 +121,35 @@ export function decodeSpecifier(value: CborValue, place: string): StoredDataSpec
     kind: asUint(kind, `${place}.kind`),
     generation: asUint(generation, `${place}.generation`),
     selector: decodeSelector(selector, `${place}.selector`),
+  };
+}
+
+/** A request of the shape `[code, resource-id, [* specifier]]`: FetchReq and StatReq (RFC 6940 7.4.2, 7.4.3). */
+export interface SpecifierRequest<C extends number> {
+  readonly code: C;
+  readonly resourceId: Uint8Array;
+  readonly specifiers: readonly StoredDataSpecifier[];
+}
+
+/** The codec of a `[code, resource-id, [* specifier]]` request; FetchReq and StatReq share it. */
+export function specifierRequestCodec<C extends number>(
+  code: C,
+  name: string,
+): BodyCodec<SpecifierRequest<C>> {
+  return {
+    code,
+    name,
+    encodeFields: (message) => [
+      checkId(message.resourceId, `${name}.resourceId`),
+      encodeList(message.specifiers, `${name}.specifiers`, MAX_SPECIFIERS, encodeSpecifier),
+    ],
+    decodeFields(fields, place) {
+      asArray(fields, place, 2, 2);
+      return {
+        code,
+        resourceId: asId(fields[0], `${place}.resourceId`),
+        specifiers: asList(fields[1], `${place}.specifiers`, MAX_SPECIFIERS, decodeSpecifier),
+      };
+    },
   };
 }

@@ -11,6 +11,7 @@ import {
   decodeSpecifier,
   encodeSpecifier,
   MAX_SPECIFIERS,
+  specifierRequestCodec,
   type StoredDataSpecifier,
 } from "./specifier.ts";
 import {
@@ -146,22 +147,10 @@ function decodeStoredMeta(value: CborValue, place: string): StoredMeta {
  * encodeMessageBody({ code: MessageCode.StatReq, resourceId, specifiers: [{ kind: 20, generation: 0, selector: { model: "single" } }] });
  * ```
  */
-export const statReqCodec: BodyCodec<StatReq> = {
-  code: MessageCode.StatReq,
-  name: "StatReq",
-  encodeFields: (message) => [
-    checkId(message.resourceId, "StatReq.resourceId"),
-    encodeList(message.specifiers, "StatReq.specifiers", MAX_SPECIFIERS, encodeSpecifier),
-  ],
-  decodeFields(fields, place) {
-    asArray(fields, place, 2, 2);
-    return {
-      code: MessageCode.StatReq,
-      resourceId: asId(fields[0], `${place}.resourceId`),
-      specifiers: asList(fields[1], `${place}.specifiers`, MAX_SPECIFIERS, decodeSpecifier),
-    };
-  },
-};
+export const statReqCodec: BodyCodec<StatReq> = specifierRequestCodec(
+  MessageCode.StatReq,
+  "StatReq",
+);
 
 /** `[26, [* [kind, generation, [* stored-meta]]]]`. */
 export const statAnsCodec: BodyCodec<StatAns> = {
