@@ -7,11 +7,13 @@ import { parseHexFile } from "../overlay_vectors.ts";
 
 const ROOT = new URL("../../test/fixtures/overlay/", import.meta.url).pathname;
 
-/** The fuzz corpus: every vector (valid and invalid) as frames, and the envelopes and bodies inside the valid ones. */
+/** The fuzz corpus: every vector (valid, invalid, saved crashers) as frames, and the envelopes and bodies inside the valid ones. */
 export async function fuzzCorpus(): Promise<Record<FuzzTarget, Uint8Array[]>> {
   const corpus: Record<FuzzTarget, Uint8Array[]> = { frame: [], envelope: [], body: [] };
-  for (const dir of ["valid", "invalid"]) {
-    for (const file of (await readdir(`${ROOT}${dir}`)).filter((f) => f.endsWith(".hex"))) {
+  // Saved crashers (scripts/fuzz.ts writes them) join the corpus, so every run re-checks them.
+  for (const dir of ["valid", "invalid", "crashers"]) {
+    const files = await readdir(`${ROOT}${dir}`).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith(".hex"))) {
       const bytes = parseHexFile(await readFile(`${ROOT}${dir}/${file}`, "utf8"));
       corpus.frame.push(bytes);
       if (dir !== "valid") continue;

@@ -1,8 +1,7 @@
-import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
-import type { Gauge, Metrics } from "../core/metrics.ts";
-import type { Cancel, Scheduler } from "../core/scheduler.ts";
-import type { DatagramAddress, DatagramTransport } from "../core/transport.ts";
+import type { Gauge } from "../core/metrics.ts";
+import type { Cancel } from "../core/scheduler.ts";
+import type { DatagramAddress } from "../core/transport.ts";
 import { ErrorCode, MessageCode } from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
 import type { MessageBody } from "../codec/overlay/message_body.ts";
@@ -14,11 +13,9 @@ import {
 import { SignatureDomain, signInDomain } from "../identity/signatures.ts";
 import type { StoredDataSpecifier } from "../codec/overlay/messages/specifier.ts";
 import type { TransportAddress } from "../codec/overlay/transport_address.ts";
-import type { AdmissionPolicy } from "../identity/admission.ts";
-import type { NodeKey } from "../identity/node_key.ts";
-import type { MessageCrypto } from "./message_security.ts";
 import {
   type IncomingRequest,
+  type MessengerComponents,
   OverlayMessenger,
   OverlayRequestError,
 } from "./overlay_messenger.ts";
@@ -54,20 +51,9 @@ export interface OverlayNodeInit {
   readonly sweepMs?: number;
 }
 
-export interface OverlayNodeComponents {
-  readonly transport: DatagramTransport;
-  readonly clock: Clock;
-  readonly scheduler: Scheduler;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly key: NodeKey;
-  readonly admission: AdmissionPolicy;
+/** The messenger's components (the node builds the routing table itself) plus the local store. */
+export interface OverlayNodeComponents extends Omit<MessengerComponents, "table"> {
   readonly store: LocalStore;
-  readonly randomBytes: (n: number) => Uint8Array;
-  /** @default ed25519MessageCrypto (the simulator passes a cheap stand-in) */
-  readonly crypto?: MessageCrypto;
-  /** See MessengerComponents.onDelivered. */
-  readonly onDelivered?: (code: number, hops: number) => void;
 }
 
 export const DEFAULT_STABILIZE_MIN_MS = 2_000;

@@ -4,24 +4,14 @@
 import type { BodyCodec } from "../body_codec.ts";
 import { MessageCode } from "../constants.ts";
 import { asArray, asList } from "../shape.ts";
-import { asId, checkId, encodeList } from "./field_checks.ts";
-import {
-  decodeSpecifier,
-  encodeSpecifier,
-  MAX_SPECIFIERS,
-  specifierRequestCodec,
-  type StoredDataSpecifier,
-} from "./specifier.ts";
+import { encodeList } from "./field_checks.ts";
+import { type SpecifierRequest, specifierRequestCodec } from "./specifier.ts";
 import { decodeKindData, encodeKindData, type KindData } from "./stored_data.ts";
 
 /** Most kinds in one FetchAns. */
 export const MAX_FETCH_KINDS = 16;
 
-export interface FetchReq {
-  readonly code: typeof MessageCode.FetchReq;
-  readonly resourceId: Uint8Array;
-  readonly specifiers: readonly StoredDataSpecifier[];
-}
+export type FetchReq = SpecifierRequest<typeof MessageCode.FetchReq>;
 
 export interface FetchAns {
   readonly code: typeof MessageCode.FetchAns;

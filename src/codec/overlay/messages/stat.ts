@@ -6,14 +6,8 @@ import type { BodyCodec } from "../body_codec.ts";
 import { MessageCode } from "../constants.ts";
 import { OverlayEncodeError } from "../overlay_errors.ts";
 import { asArray, asBool, asBytes, asCode, asList, asUint } from "../shape.ts";
-import { asId, checkBool, checkBytes, checkId, checkUint, encodeList } from "./field_checks.ts";
-import {
-  decodeSpecifier,
-  encodeSpecifier,
-  MAX_SPECIFIERS,
-  specifierRequestCodec,
-  type StoredDataSpecifier,
-} from "./specifier.ts";
+import { checkBool, checkBytes, checkUint, encodeList } from "./field_checks.ts";
+import { type SpecifierRequest, specifierRequestCodec } from "./specifier.ts";
 import {
   DATA_MODELS,
   DataModel,
@@ -63,11 +57,7 @@ export interface StatKindResponse {
   readonly values: readonly StoredMeta[];
 }
 
-export interface StatReq {
-  readonly code: typeof MessageCode.StatReq;
-  readonly resourceId: Uint8Array;
-  readonly specifiers: readonly StoredDataSpecifier[];
-}
+export type StatReq = SpecifierRequest<typeof MessageCode.StatReq>;
 
 export interface StatAns {
   readonly code: typeof MessageCode.StatAns;
