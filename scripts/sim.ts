@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Scenario, type SimResult, simulate } from "./lib/overlay_sim.ts";
+import { MetricsRegistry } from "../src/core/metrics.ts";
 import { renderSimSvg } from "./lib/sim_plot.ts";
 
 const { values } = parseArgs({
@@ -14,11 +15,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     seed: { type: "string" },
     lookups: { type: "string" },
+    "churn-seconds": { type: "string" },
   },
 });
 const nodes = Number(values.nodes ?? 1000);
 const seed = Number(values.seed ?? 1);
 const lookups = Number(values.lookups ?? 500);
+const churnMs = 1000 * Number(values["churn-seconds"] ?? 600);
 
 const runs: Array<{ name: string; scenario: Scenario; medianSessionMs?: number }> = [
   { name: "steady", scenario: "steady" },
@@ -29,6 +32,17 @@ const runs: Array<{ name: string; scenario: Scenario; medianSessionMs?: number }
   { name: "churn 10 min", scenario: "churn", medianSessionMs: 600_000 },
   { name: "churn 60 min", scenario: "churn", medianSessionMs: 3_600_000 },
 ];
+
+// SIM_STATS=1: totals across the ring after each scenario (messages by type, drops), for diagnosis.
+const stats = Deno.env.get("SIM_STATS") ? new MetricsRegistry() : undefined;
+function printStats(registry: MetricsRegistry): void {
+  for (const family of registry.collect()) {
+    if (family.type !== "counter") continue;
+    for (const sample of family.samples) {
+      console.error(`  ${family.name}${JSON.stringify(sample.labels)} ${sample.value}`);
+    }
+  }
+}
 
 const results: Array<SimResult & { name: string }> = [];
 console.log(
@@ -47,8 +61,13 @@ for (const run of runs) {
     seed,
     lookups,
     records: 200,
-    ...(run.medianSessionMs ? { medianSessionMs: run.medianSessionMs, churnMs: 600_000 } : {}),
+    ...(run.medianSessionMs ? { medianSessionMs: run.medianSessionMs, churnMs } : {}),
+    ...(stats ? { metrics: stats } : {}),
   });
+  if (stats) {
+    printStats(stats);
+    console.error(`  failure reasons ${JSON.stringify(result.failureReasons)}`);
+  }
   results.push({ ...result, name: run.name });
   const pct = (n: number) => `${((100 * n) / Math.max(1, result.lookups)).toFixed(1)} %`;
   console.log(

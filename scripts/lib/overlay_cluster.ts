@@ -54,6 +54,8 @@ export interface ClusterNode {
   readonly key: NodeKey;
   readonly address: DatagramAddress;
   readonly store: LocalStore;
+  /** Virtual time it was added, ms. */
+  readonly joinedAt: number;
   alive: boolean;
 }
 
@@ -64,6 +66,8 @@ export interface ClusterOptions {
   readonly realCrypto?: boolean;
   readonly nodeInit?: Partial<OverlayNodeInit>;
   readonly onDelivered?: (code: number, hops: number) => void;
+  /** One registry shared by every node (totals across the ring); default: one per node. */
+  readonly metrics?: MetricsRegistry;
 }
 
 /** A simulated overlay: nodes, network and virtual clock. */
@@ -113,7 +117,7 @@ export class OverlayCluster {
       clock: this.clock,
       scheduler: this.scheduler,
       logger: Deno.env.get("SIM_DEBUG") ? consoleLogger(`n${n}`) : silentLogger(),
-      metrics: new MetricsRegistry(),
+      metrics: this.#options.metrics ?? new MetricsRegistry(),
       key,
       admission: new OpenAdmission(),
       store,
@@ -121,7 +125,14 @@ export class OverlayCluster {
       ...(this.#options.realCrypto ? {} : { crypto: simulatedCrypto }),
       ...(this.#options.onDelivered ? { onDelivered: this.#options.onDelivered } : {}),
     });
-    const member: ClusterNode = { node, key, address, store, alive: true };
+    const member: ClusterNode = {
+      node,
+      key,
+      address,
+      store,
+      joinedAt: this.clock.monotonic(),
+      alive: true,
+    };
     this.nodes.push(member);
     void node.start();
     return member;

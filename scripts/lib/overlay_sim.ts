@@ -5,6 +5,7 @@ import { MessageCode } from "../../src/codec/overlay/constants.ts";
 import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
 import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
 import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
+import type { MetricsRegistry } from "../../src/core/metrics.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
 import { type ClusterNode, OverlayCluster } from "./overlay_cluster.ts";
@@ -24,6 +25,8 @@ export interface SimOptions {
   readonly churnMs?: number;
   /** Per-hop one-way latency range (uniform per link), ms. */
   readonly latencyMs?: [number, number];
+  /** Totals across the ring (messages by type, drops), for diagnosis. */
+  readonly metrics?: MetricsRegistry;
 }
 
 export interface SimResult {
@@ -40,6 +43,8 @@ export interface SimResult {
   readonly maintenanceBytesPerNodePerSecond: number;
   readonly recordsLostBeforeRefresh: number;
   readonly recordsLostAfterRefresh: number;
+  /** Fewest live copies any record had just before the mass failure (replication: 3). */
+  readonly minCopiesBeforeFailure: number;
   /** [virtual seconds, success rate] per window, for the plot. */
   readonly successOverTime: Array<[number, number]>;
   readonly wallSeconds: number;
@@ -69,6 +74,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       peerTimeoutMs: 20_000,
       fingerRefreshMs: 10_000,
     },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     onDelivered: (code, h) => {
       if (countingHops && code === MessageCode.FetchReq) hops.push(h);
     },
@@ -103,6 +109,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   let windowStart = cluster.clock.monotonic();
   let recordsLostBeforeRefresh = 0;
   let recordsLostAfterRefresh = 0;
+  let minCopiesBeforeFailure = 0;
   const successOverTime: Array<[number, number]> = [];
 
   if (options.scenario === "fail20" || options.scenario === "fail50") {
@@ -110,6 +117,9 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     const victims = shuffle(cluster.live(), cluster.random).slice(
       0,
       Math.floor(cluster.live().length * fraction),
+    );
+    minCopiesBeforeFailure = Math.min(
+      ...records.map((r) => cluster.live().filter((n) => holds(n, r.resource)).length),
     );
     for (const v of victims) cluster.crash(v);
     // Records whose three holders all died are lost until their owners store them again.
@@ -141,7 +151,9 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     // reported separately (recordsLost...), lookups measure routing.
     const candidates = records.filter((r) => r.owner.alive);
     const record = candidates[Math.floor(cluster.random() * candidates.length)]!;
-    const from = live[Math.floor(cluster.random() * live.length)]!;
+    // From a peer that has joined: one still joining refuses requests (not-joined) at once.
+    const joined = live.filter((n) => n.node.joined);
+    const from = joined[Math.floor(cluster.random() * joined.length)]!;
     const t0 = cluster.clock.monotonic();
     const outcome = await cluster.settle(
       from.node.fetch(record.resource, [{
@@ -157,8 +169,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const reason = (outcome.error as { reason?: string }).reason ??
         String(outcome.error).slice(0, 40);
       failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
-    } else if ((outcome.value[0]?.values.length ?? 0) === 0) failedMissing++;
-    else succeeded++;
+    } else if ((outcome.value[0]?.values.length ?? 0) === 0) {
+      failedMissing++;
+      if (Deno.env.get("SIM_EXPLAIN")) explainMissing(cluster, record.resource);
+    } else succeeded++;
     return outcome.ok;
   };
 
@@ -247,6 +261,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     maintenanceBytesPerNodePerSecond: maintenance,
     recordsLostBeforeRefresh,
     recordsLostAfterRefresh,
+    minCopiesBeforeFailure,
     successOverTime,
     wallSeconds: (performance.now() - started) / 1000,
     failureReasons,
@@ -304,4 +319,32 @@ function shuffle<T>(items: T[], random: () => number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** SIM_EXPLAIN=1: why a lookup found no value (who should answer, who holds copies). */
+function explainMissing(cluster: OverlayCluster, resource: Uint8Array): void {
+  const key = idToBigInt(resource);
+  const live = cluster.live().map((n) => ({ n, id: idToBigInt(n.key.nodeId) }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const owner = live.find((x) => x.id >= key) ?? live[0]!;
+  const holders = live.filter((x) => holds(x.n, resource));
+  const ownerPred = owner.n.node.table.predecessors()[0];
+  const claimants = live.filter((x) => x.n.node.table.isResponsible(key)).map((x) =>
+    `${x.n.node.nodeHex.slice(0, 6)}(holds=${holds(x.n, resource)},age=${
+      Math.round((cluster.clock.monotonic() - x.n.joinedAt) / 1000)
+    },preds=${x.n.node.table.predecessors().map((p) => p.hex.slice(0, 6)).join("/")})`
+  );
+  // deno-lint-ignore no-console -- diagnosis on request
+  console.error(
+    `missing at t=${Math.round(cluster.clock.monotonic() / 1000)}s: owner ${
+      owner.n.node.nodeHex.slice(0, 6)
+    } holds=${holds(owner.n, resource)} ownerPredOk=${
+      ownerPred !== undefined &&
+      ownerPred.hex === live[(live.indexOf(owner) - 1 + live.length) % live.length]!.n.node.nodeHex
+    } live holders=${holders.length} owner age ${
+      Math.round((cluster.clock.monotonic() - (owner.n.joinedAt ?? 0)) / 1000)
+    }s claimants ${claimants.join(" ")} truePred ${
+      live[(live.indexOf(owner) - 1 + live.length) % live.length]!.n.node.nodeHex.slice(0, 6)
+    }`,
+  );
 }

@@ -9,6 +9,7 @@ import {
   INITIAL_TTL,
   isRequestCode,
   MAX_MESSAGE_BYTES,
+  MAX_VIA_ENTRIES,
   MessageCode,
 } from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
@@ -294,6 +295,7 @@ export class OverlayMessenger {
     if (destination.type === "opaque") return undefined;
     const key = idToBigInt(destination.id);
     const next = this.#c.table.nextHop(key, this.#avoid);
+    if (next === undefined) return undefined;
     if (next !== "self") return next.address;
     if (destination.type === "node" && hex(destination.id) !== this.#selfHex) {
       return this.addressOf(hex(destination.id));
@@ -400,26 +402,29 @@ export class OverlayMessenger {
     destination: Destination,
     from: DatagramAddress,
   ): void {
-    if (frame.via.some((d) => d.type === "node" && hex(d.id) === this.#selfHex)) {
-      return this.#drop("loop");
-    }
+    const viaHex = new Set<string>();
+    for (const d of frame.via) if (d.type === "node") viaHex.add(hex(d.id));
+    if (viaHex.has(this.#selfHex)) return this.#drop("loop");
     if (destination.type === "opaque") return this.#drop("no-route");
     const key = idToBigInt(destination.id);
     const forMe = destination.type === "node"
       ? hex(destination.id) === this.#selfHex
-      : this.#c.table.nextHop(key) === "self";
+      : this.#c.table.isResponsible(key, this.#avoid);
     if (forMe) {
       this.#deliverRequest(frame, envelope, from);
       return;
     }
     let next: DatagramAddress | undefined;
-    const hop = this.#c.table.nextHop(key, this.#avoid);
-    if (hop !== "self") next = hop.address;
+    // Never back to a peer the request already passed: views differ under churn, and a peer
+    // that sent it here may think we are closer. The next best peer keeps the request moving.
+    const hop = this.#c.table.nextHop(key, this.#avoid, (p) => viaHex.has(p.hex));
+    if (hop !== "self" && hop !== undefined) next = hop.address;
     else if (destination.type === "node") next = this.addressOf(hex(destination.id));
     if (next === undefined) {
       return this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node");
     }
-    if (frame.ttl <= 1) {
+    // The via list is bounded like the TTL (our codec's cap; RFC 6940 section 6.3.2.2's TTL).
+    if (frame.ttl <= 1 || frame.via.length >= MAX_VIA_ENTRIES) {
       return this.#answerError(frame, envelope, ErrorCode.TtlExceeded, "TTL exceeded");
     }
     const via = [...frame.via, { type: "node" as const, id: this.#c.key.nodeId }];
@@ -689,7 +694,8 @@ export type OverlayRequestFailure =
   | "capacity"
   | "closed"
   | "no-route"
-  | "error-answer";
+  | "error-answer"
+  | "not-joined";
 
 /** A request that did not get a usable answer; `errorCode` is RFC 6940's (from an Error answer, or the closest). */
 export class OverlayRequestError extends SuperpeerError {

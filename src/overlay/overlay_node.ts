@@ -62,6 +62,14 @@ export const HANDOVER_DEADLINE_MS = 60_000;
 /** Dropped peers remembered to keep stale gossip from re-adding them. */
 export const MAX_DROPPED_REMEMBERED = 1024;
 export const DEFAULT_STABILIZE_MAX_MS = 20_000;
+/** How long one join attempt through one bootstrap peer may take. */
+export const JOIN_ATTEMPT_MS = 8_000;
+/** Peers remembered as fallback bootstrap peers for a rejoin. */
+export const REMEMBERED_PEERS = 16;
+/** After our range changes, a Fetch that finds nothing asks the previous holder for this long. */
+export const RANGE_SETTLE_MS = 30_000;
+/** How long that repair Fetch may take before we answer with what we have. */
+export const REPAIR_FETCH_MS = 2_000;
 
 /** Events a service can listen to. */
 export interface OverlayEvents {
@@ -97,6 +105,13 @@ export class OverlayNode {
   #changes = 0;
   #nextFinger = 0;
   #lastPredecessor: PeerRef | undefined;
+  /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
+  readonly #remembered = new Map<string, DatagramAddress>();
+  #joining = false;
+  /** When our range last changed (a new predecessor): monotonic ms. */
+  #rangeChangedAt = -Infinity;
+  /** The replica peers last given our records (hex ids). */
+  #lastReplicas = new Set<string>();
   #running = false;
   #joined = false;
   readonly #startedAt: number;
@@ -173,14 +188,24 @@ export class OverlayNode {
     await this.join(options);
   }
 
-  /** Tries each bootstrap peer until one admits us; alone (a ring of one) when none answers. */
+  /**
+   * Tries each bootstrap peer, then peers we knew before, until one admits us; alone (a ring of
+   * one) when none answers and no bootstrap peer is configured. Each attempt is bounded in time.
+   */
   async join(options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    for (const bootstrap of this.#init.bootstrap) {
-      if (
-        bootstrap.host === this.#c.transport.local.host &&
-        bootstrap.port === this.#c.transport.local.port
-      ) continue;
+    const local = this.#c.transport.local;
+    const seen = new Set<string>();
+    const candidates = [...this.#init.bootstrap, ...[...this.#remembered.values()].reverse()]
+      .filter((a) => {
+        const key = `${a.host}|${a.port}`;
+        if (seen.has(key) || (a.host === local.host && a.port === local.port)) return false;
+        seen.add(key);
+        return true;
+      });
+    for (const bootstrap of candidates) {
+      if (options.signal?.aborted) break;
       try {
+        const attempt = this.#timeout(JOIN_ATTEMPT_MS);
         const answer = await this.messenger.request(
           { type: "resource", id: this.#c.key.nodeId },
           {
@@ -188,7 +213,10 @@ export class OverlayNode {
             joiningPeerId: this.#c.key.nodeId,
             overlayData: encodePeerList([this.#selfInfo()]),
           },
-          { directTo: bootstrap, ...(options.signal ? { signal: options.signal } : {}) },
+          {
+            directTo: bootstrap,
+            signal: options.signal ? AbortSignal.any([options.signal, attempt]) : attempt,
+          },
         );
         if (answer.body.code !== MessageCode.JoinAns) continue;
         for (const info of decodePeerList(answer.body.overlayData)) this.#addPeer(info);
@@ -206,7 +234,7 @@ export class OverlayNode {
         });
       }
     }
-    this.#joined = this.#init.bootstrap.length === 0 || this.table.peers().length > 0;
+    this.#joined = this.#init.bootstrap.length === 0 || this.table.successors().length > 0;
     return this.#joined;
   }
 
@@ -237,6 +265,7 @@ export class OverlayNode {
     kindData: readonly KindData[],
     options: { signal?: AbortSignal } = {},
   ) {
+    this.#mustBeJoined();
     const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
       code: MessageCode.StoreReq,
       resourceId,
@@ -255,6 +284,7 @@ export class OverlayNode {
     specifiers: readonly StoredDataSpecifier[],
     options: { signal?: AbortSignal } = {},
   ) {
+    this.#mustBeJoined();
     const answer = await this.messenger.request({ type: "resource", id: resourceId }, {
       code: MessageCode.FetchReq,
       resourceId,
@@ -312,6 +342,7 @@ export class OverlayNode {
     kind: number,
     options: { signal?: AbortSignal; attempts?: number } = {},
   ): Promise<{ resourceId: Uint8Array; values: KindData["values"] } | undefined> {
+    this.#mustBeJoined();
     const signal = options.signal ? { signal: options.signal } : {};
     // The peer responsible for a random point holds records of the kind only if some land near it:
     // a few random points find one in a small ring as in a large one.
@@ -342,7 +373,19 @@ export class OverlayNode {
     body: MessageBody,
     options: { signal?: AbortSignal } = {},
   ): Promise<MessageBody> {
+    this.#mustBeJoined();
     return (await this.messenger.request(destination, body, options)).body;
+  }
+
+  /** Requests from a peer that has not joined would be answered by itself alone: refused. */
+  #mustBeJoined(): void {
+    if (!this.#joined) {
+      throw new OverlayRequestError(
+        "not-joined",
+        "this peer has not joined the overlay (yet)",
+        ErrorCode.NotFound,
+      );
+    }
   }
 
   /** Where this node stands, for /status. */
@@ -410,11 +453,21 @@ export class OverlayNode {
             })),
           };
         }
-        case MessageCode.FetchReq:
-          return {
-            code: MessageCode.FetchAns,
-            kindData: this.#c.store.fetch(body.resourceId, body.specifiers, this.#c.clock.now()),
-          };
+        case MessageCode.FetchReq: {
+          const kindData = this.#c.store.fetch(
+            body.resourceId,
+            body.specifiers,
+            this.#c.clock.now(),
+          );
+          const empty = kindData.every((k) => k.values.length === 0);
+          if (
+            empty && this.#newInRange() &&
+            request.opened.envelope.destinations[0]?.type === "resource"
+          ) {
+            return this.#fetchFromPreviousHolder(body.resourceId, body.specifiers, kindData);
+          }
+          return { code: MessageCode.FetchAns, kindData };
+        }
         case MessageCode.StatReq:
           return {
             code: MessageCode.StatAns,
@@ -440,6 +493,49 @@ export class OverlayNode {
     } catch (error) {
       if (error instanceof StorageError) return this.#error(error.errorCode, error.reason);
       throw error;
+    }
+  }
+
+  /** Whether our range changed so recently that handed-over records may still be on their way. */
+  #newInRange(): boolean {
+    return this.#c.clock.monotonic() - this.#rangeChangedAt < RANGE_SETTLE_MS;
+  }
+
+  /**
+   * A Fetch that finds nothing at a peer new in its range (just joined, or its predecessor just
+   * failed) asks the successor, which held the range before or holds its first replica, and keeps
+   * what it gets. Handovers are not instant; lookups during one must not read "no such record".
+   */
+  async #fetchFromPreviousHolder(
+    resourceId: Uint8Array,
+    specifiers: readonly StoredDataSpecifier[],
+    local: KindData[],
+  ): Promise<MessageBody> {
+    const successor = this.table.successors()[0];
+    if (successor === undefined) return { code: MessageCode.FetchAns, kindData: local };
+    try {
+      const answer = await this.messenger.request({ type: "node", id: successor.nodeId }, {
+        code: MessageCode.FetchReq,
+        resourceId,
+        specifiers,
+      }, { signal: this.#timeout(REPAIR_FETCH_MS) });
+      if (answer.body.code !== MessageCode.FetchAns) {
+        return { code: MessageCode.FetchAns, kindData: local };
+      }
+      const found = answer.body.kindData.filter((k) => k.values.length > 0);
+      if (found.length > 0) {
+        try {
+          this.#c.store.store(
+            { resourceId, replicaNumber: 0, kindData: found },
+            this.#c.clock.now(),
+          );
+        } catch {
+          // Kept or not, the answer stands: the values carry their owners' signatures.
+        }
+      }
+      return answer.body;
+    } catch {
+      return { code: MessageCode.FetchAns, kindData: local };
     }
   }
 
@@ -481,6 +577,22 @@ export class OverlayNode {
 
   async #stabilize(): Promise<void> {
     if (!this.#running) return;
+    // Every neighbour gone (or the join never went through): join again through the bootstrap
+    // peers and the peers we knew, as often as stabilisation runs, until one admits us.
+    if (
+      this.table.successors().length === 0 &&
+      (this.#init.bootstrap.length > 0 || this.#remembered.size > 0)
+    ) {
+      if (this.#joining) return;
+      this.#joining = true;
+      this.#joined = false;
+      try {
+        if (await this.join()) return;
+      } finally {
+        this.#joining = false;
+      }
+      return;
+    }
     const now = this.#c.clock.monotonic();
     // Silence is only meaningful over a few of our own rounds: never shorter than three of them.
     const timeout = Math.max(this.#init.peerTimeoutMs ?? 30_000, 3 * this.#stabilizeMs);
@@ -616,12 +728,21 @@ export class OverlayNode {
       this.#liveness.set(nodeHex, { lastHeard: this.#c.clock.monotonic() });
     }
     if (added) {
+      this.#remember(nodeHex, address);
       this.#changes++;
       if (!existing) this.#listeners.peerUp?.(peer);
       this.#onNeighbourhoodChange();
     }
     this.#neighbourGauge.set(this.table.peers().length);
     return this.table.get(nodeHex) ?? peer;
+  }
+
+  #remember(nodeHex: string, address: DatagramAddress): void {
+    this.#remembered.delete(nodeHex);
+    this.#remembered.set(nodeHex, address);
+    if (this.#remembered.size > REMEMBERED_PEERS) {
+      this.#remembered.delete(this.#remembered.keys().next().value!);
+    }
   }
 
   #dropPeer(peer: PeerRef, reason: string): void {
@@ -697,20 +818,40 @@ export class OverlayNode {
     if (entry) entry.lastHeard = this.#c.clock.monotonic();
   }
 
-  /** After a neighbourhood change: push our primary records to the current replica peers. */
+  /**
+   * After a neighbourhood change, copies go only where they are missing (RFC 6940 section 10.7.1,
+   * re-replication): all our primary records to a peer new in our replica set; the records of a
+   * range we just inherited (our predecessor is gone) to every replica peer; and to a new
+   * predecessor inside our range, the records it now owns. Unchanged replica peers get nothing.
+   */
   #onNeighbourhoodChange(): void {
     if (!this.#running) return;
     const pred = this.table.predecessors()[0];
     if (pred === undefined) return;
-    const mine = (resource: Uint8Array) => inArc(idToBigInt(resource), pred.id, this.table.self.id);
-    for (const [i, peer] of this.table.replicaPeers(this.#copies - 1).entries()) {
-      void this.#pushRecords(peer, mine, i + 1, this.#timeout(HANDOVER_DEADLINE_MS));
+    const self = this.table.self.id;
+    const mine = (resource: Uint8Array) => inArc(idToBigInt(resource), pred.id, self);
+    const replicas = this.table.replicaPeers(this.#copies - 1);
+    const before = this.#lastReplicas;
+    this.#lastReplicas = new Set(replicas.map((p) => p.hex));
+    const old = this.#lastPredecessor;
+    this.#lastPredecessor = pred;
+    if (old?.hex !== pred.hex) this.#rangeChangedAt = this.#c.clock.monotonic();
+    for (const [i, peer] of replicas.entries()) {
+      if (!before.has(peer.hex)) {
+        void this.#pushRecords(peer, mine, i + 1, this.#timeout(HANDOVER_DEADLINE_MS));
+      } else if (old !== undefined && old.hex !== pred.hex && inArc(old.id, pred.id, self)) {
+        // Our range grew to (pred, old]: the replica peers may not hold those records.
+        void this.#pushRecords(
+          peer,
+          (r) => inArc(idToBigInt(r), pred.id, old.id),
+          i + 1,
+          this.#timeout(HANDOVER_DEADLINE_MS),
+        );
+      }
     }
     // A new predecessor inside our old range now owns (old predecessor, new predecessor]: hand it
     // those records as their primary (it replicates them), whether or not its Join came through us.
-    const old = this.#lastPredecessor;
-    this.#lastPredecessor = pred;
-    if (old !== undefined && old.hex !== pred.hex && inArc(pred.id, old.id, this.table.self.id)) {
+    if (old !== undefined && old.hex !== pred.hex && inArc(pred.id, old.id, self)) {
       void this.#pushRecords(
         pred,
         (r) => inArc(idToBigInt(r), old.id, pred.id),

@@ -1,5 +1,5 @@
 import type { DatagramAddress } from "../core/transport.ts";
-import { clockwise, idToBigInt, inArc, inOpenArc, RING_BITS } from "./ring.ts";
+import { clockwise, idToBigInt, inArc, inOpenArc, RING_BITS, RING_SIZE } from "./ring.ts";
 
 /** A peer this node can send to directly. */
 export interface PeerRef {
@@ -48,6 +48,7 @@ export class RoutingTable {
   #successors: PeerRef[] = [];
   #predecessors: PeerRef[] = [];
   #fingers: Array<PeerRef | undefined>;
+  #cached: { list: PeerRef[]; byHex: Map<string, PeerRef> } | undefined;
 
   constructor(self: PeerRef, init: RoutingTableInit = {}) {
     this.self = self;
@@ -79,18 +80,14 @@ export class RoutingTable {
     return this.#fingers;
   }
 
-  /** Every distinct peer in the table. */
-  peers(): PeerRef[] {
-    const seen = new Map<string, PeerRef>();
-    for (const p of [...this.#successors, ...this.#predecessors, ...this.#fingers]) {
-      if (p) seen.set(p.hex, p);
-    }
-    return [...seen.values()];
+  /** Every distinct peer in the table (cached until the table changes). */
+  peers(): readonly PeerRef[] {
+    return this.#index().list;
   }
 
   /** The peer with this node id, if the table has it. */
   get(hex: string): PeerRef | undefined {
-    return this.peers().find((p) => p.hex === hex);
+    return this.#index().byHex.get(hex);
   }
 
   /**
@@ -111,6 +108,7 @@ export class RoutingTable {
       this.maxPredecessors,
       (q) => clockwise(q.id, this.self.id),
     );
+    if (s || p) this.#cached = undefined;
     return s || p;
   }
 
@@ -120,6 +118,7 @@ export class RoutingTable {
       throw new RangeError(`finger ${index} out of range`);
     }
     this.#fingers[index] = peer?.id === this.self.id ? undefined : peer;
+    this.#cached = undefined;
   }
 
   /** The arc of finger `index`: [start, start + length). */
@@ -140,32 +139,83 @@ export class RoutingTable {
         removed = true;
       }
     }
+    if (removed) this.#cached = undefined;
     return removed;
   }
 
   /**
    * Whether this node is responsible for `key`: key in (predecessor, self] (RFC 6940 section 10.1).
-   * With no predecessor known, a node alone in its ring is responsible for everything.
+   * With no predecessor known, a node alone in its ring is responsible for everything. Predecessors
+   * that `avoid` marks (they stopped acknowledging) are passed over: their range is ours as soon as
+   * they are dropped, and until then we are the closest live holder of its replicas.
    */
-  isResponsible(key: bigint): boolean {
-    const pred = this.#predecessors[0];
+  isResponsible(key: bigint, avoid?: (peer: PeerRef) => boolean): boolean {
+    const pred = (avoid && this.#predecessors.find((p) => !avoid(p))) ?? this.#predecessors[0];
     return pred === undefined ? this.#successors.length === 0 : inArc(key, pred.id, this.self.id);
   }
 
   /**
-   * Where a message for `key` goes next (RFC 6940 section 10.3): "self" when responsible; the first
-   * successor when the key lies between us and it; otherwise the known peer closest before the key.
-   * `avoid` skips peers that currently do not acknowledge (they are tried last, as a fallback).
+   * Where a message for `key` goes next (RFC 6940 section 10.3): "self" when responsible; the
+   * neighbour responsible for it when our successor or predecessor lists show one (a peer with a
+   * direct connection to the responsible peer MUST route to it); otherwise the known peer closest
+   * before the key. `avoid` skips peers that do not acknowledge (tried last, as a fallback);
+   * `exclude` skips peers outright (those already on the message's via list). Undefined when every
+   * known peer is excluded.
    */
-  nextHop(key: bigint, avoid?: (peer: PeerRef) => boolean): PeerRef | "self" {
-    if (this.isResponsible(key)) return "self";
-    const succ = this.#successors.find((p) => !avoid?.(p));
-    if (succ !== undefined && inArc(key, this.self.id, succ.id)) return succ;
+  nextHop(
+    key: bigint,
+    avoid?: (peer: PeerRef) => boolean,
+    exclude?: (peer: PeerRef) => boolean,
+  ): PeerRef | "self" | undefined {
+    if (this.isResponsible(key, avoid)) return "self";
+    const skip = (p: PeerRef) => (exclude?.(p) ?? false) || (avoid?.(p) ?? false);
+    // The known peers on either side of the key. When both are adjacent entries of one of our
+    // neighbour lists, that list vouches that nobody lies between them: `after` is responsible.
+    let after: PeerRef | undefined;
+    let behind: PeerRef | undefined;
+    let before: PeerRef = this.self;
+    let afterDistance = RING_SIZE;
+    let beforeDistance = clockwise(this.self.id, key);
+    for (const p of this.peers()) {
+      const a = clockwise(key, p.id);
+      if (a < afterDistance) {
+        after = p;
+        afterDistance = a;
+      }
+      const b = clockwise(p.id, key);
+      if (b !== 0n && b < beforeDistance) {
+        before = p;
+        beforeDistance = b;
+      }
+    }
+    if (after !== undefined) {
+      const s = this.#successors.findIndex((q) => q.hex === after!.hex);
+      if (
+        s >= 0 && (s === 0 ? before === this.self : this.#successors[s - 1]!.hex === before.hex)
+      ) {
+        // If it does not acknowledge, the next successor inherits its range once it is dropped.
+        for (let j = s; j < this.#successors.length; j++) {
+          if (!skip(this.#successors[j]!)) return this.#successors[j]!;
+        }
+      }
+      // A predecessor at or after the key: responsible when the next predecessor precedes the
+      // key; otherwise it is still a candidate from behind the key (below).
+      const p = this.#predecessors.findIndex((q) => q.hex === after!.hex);
+      if (p >= 0 && !skip(after)) {
+        if (this.#predecessors[p + 1]?.hex === before.hex) return after;
+        behind = after;
+      }
+    }
     let best: PeerRef | undefined;
     let bestDistance = -1n;
-    for (const p of this.peers()) {
-      if (avoid?.(p)) continue;
-      if (p.id === key) return p; // RFC 6940 section 10.3: a directly connected node with that id
+    const bestGap = (p: PeerRef) => (p.id === key ? 0n : clockwise(p.id, key));
+    const consider = (p: PeerRef | undefined) => {
+      if (p === undefined || skip(p)) return;
+      if (p.id === key) { // RFC 6940 section 10.3: a directly connected node with that id
+        best = p;
+        bestDistance = RING_SIZE;
+        return;
+      }
       if (inOpenArc(p.id, this.self.id, key)) {
         const d = clockwise(this.self.id, p.id);
         if (d > bestDistance) {
@@ -173,15 +223,41 @@ export class RoutingTable {
           bestDistance = d;
         }
       }
+    };
+    for (const p of this.#successors) consider(p);
+    for (const p of this.#predecessors) consider(p);
+    for (const p of this.#fingers) consider(p);
+    // Whichever is nearer the key: the closest peer before it, or a predecessor just behind it
+    // (going round the ring through the fingers to reach a key just behind us is what loops).
+    if (behind !== undefined && (best === undefined || clockwise(key, behind.id) < bestGap(best))) {
+      return behind;
     }
-    // Nothing precedes the key: our closest predecessor wraps towards it (or we know no one).
-    return best ?? succ ?? this.#predecessors.find((p) => !avoid?.(p)) ??
-      (avoid ? this.nextHop(key) : "self");
+    if (best !== undefined) return best;
+    if (exclude === undefined) {
+      // Nothing precedes the key: our closest neighbour wraps towards it.
+      const fallback = this.#successors.find((p) => !skip(p)) ??
+        this.#predecessors.find((p) => !skip(p));
+      if (fallback !== undefined) return fallback;
+    }
+    // Unacknowledging peers as a last resort; a forwarded request (with an `exclude`) that can
+    // make no progress is answered with an error rather than walked around the ring.
+    if (avoid !== undefined) return this.nextHop(key, undefined, exclude);
+    return this.peers().length === 0 ? "self" : undefined;
   }
 
   /** The peers that hold replicas of what this node is responsible for: the first `count` successors. */
   replicaPeers(count: number): readonly PeerRef[] {
     return this.#successors.slice(0, count);
+  }
+
+  #index(): { list: PeerRef[]; byHex: Map<string, PeerRef> } {
+    if (this.#cached !== undefined) return this.#cached;
+    const byHex = new Map<string, PeerRef>();
+    for (const p of this.#successors) byHex.set(p.hex, p);
+    for (const p of this.#predecessors) byHex.set(p.hex, p);
+    for (const p of this.#fingers) if (p) byHex.set(p.hex, p);
+    this.#cached = { list: [...byHex.values()], byHex };
+    return this.#cached;
   }
 
   #insert(list: PeerRef[], peer: PeerRef, max: number, distance: (p: PeerRef) => bigint): boolean {

@@ -44,10 +44,46 @@ test("RoutingTable nextHop: self, the successor, or the closest peer before the 
   assert.is((table.nextHop(99n * step) as PeerRef).id, 80n * step);
   assert.is(
     (table.nextHop(20n * step) as PeerRef).id,
-    80n * step,
-    "wrapping: the farthest peer still before the key",
+    40n * step,
+    "the predecessor just behind the key is nearer than any peer before it",
   );
   assert.is((table.nextHop(70n * step) as PeerRef).id, 70n * step, "a peer with exactly that id");
+});
+
+test("RoutingTable nextHop: a neighbour list that shows the responsible peer routes straight to it", () => {
+  const table = new RoutingTable(at(50n * step));
+  for (const i of [40n, 30n, 20n, 55n, 60n, 65n]) table.addNeighbour(at(i * step, Number(i)));
+  table.setFinger(0, at(90n * step, 90));
+  // Key 35: (30, 40] is the first predecessor's range, though 30 is the closest peer before it.
+  assert.is((table.nextHop(35n * step) as PeerRef).id, 40n * step);
+  assert.is((table.nextHop(25n * step) as PeerRef).id, 30n * step);
+  // Key 58: (55, 60] belongs to the second successor.
+  assert.is((table.nextHop(58n * step) as PeerRef).id, 60n * step);
+  // An unresponsive second successor: its range falls to the third, which is where it goes.
+  const silent = (p: PeerRef) => p.id === 60n * step;
+  assert.is((table.nextHop(58n * step, silent) as PeerRef).id, 65n * step);
+  // Beyond what the lists cover: the known peer nearest the key, before it (a finger) or just
+  // behind it (the farthest predecessor).
+  assert.is((table.nextHop(10n * step) as PeerRef).id, 20n * step);
+  assert.is((table.nextHop(95n * step) as PeerRef).id, 90n * step);
+});
+
+test("RoutingTable nextHop never returns an excluded peer (the via list), undefined when none is left", () => {
+  const table = new RoutingTable(at(50n * step));
+  table.addNeighbour(at(40n * step, 40));
+  table.addNeighbour(at(55n * step, 55));
+  table.setFinger(0, at(80n * step, 80));
+  const via = new Set([80n * step]);
+  const hop = table.nextHop(85n * step, undefined, (p) => via.has(p.id)) as PeerRef;
+  assert.is(hop.id, 55n * step, "the next best peer before the key");
+  via.add(55n * step);
+  via.add(40n * step);
+  assert.is(table.nextHop(99n * step, undefined, (p) => via.has(p.id)), undefined);
+  assert.is(
+    table.nextHop(99n * step, () => true, (p) => via.has(p.id)),
+    undefined,
+    "the fallback for avoided peers still honours the exclusion",
+  );
 });
 
 test("RoutingTable remove drops a peer from every list", () => {
@@ -109,6 +145,7 @@ test("RoutingTable: greedy routing over full tables reaches the responsible node
     for (;;) {
       const next = tables.get(at.hex)!.nextHop(key);
       if (next === "self") break;
+      if (next === undefined) throw new Error("no next hop in a full table");
       assert.ok(
         clockwise(next.id, key) < clockwise(at.id, key) || inArc(key, at.id, next.id),
         "progress",

@@ -18,10 +18,10 @@ test(`simulate fail50 (N=${N}): after half the nodes crash, lookups route and re
   // out on dead fingers (README, "Overlay"). This bound catches a regression, not the goal.
   assert.ok(r.failedRouting <= 0.05 * r.lookups, JSON.stringify(r.failureReasons));
   assert.is(r.recordsLostAfterRefresh, 0);
-  assert.ok(
-    r.recordsLostBeforeRefresh <= 25,
-    `${r.recordsLostBeforeRefresh} of 100 lost before refresh (expected about 12.5)`,
-  );
+  // Losses before refresh depend on which nodes the draw kills (about p^3 = 12.5 % of records,
+  // with wide spread since neighbours share records); what the code controls is that every
+  // record had its three copies when they crashed.
+  assert.is(r.minCopiesBeforeFailure, 3, "every record held by 3 peers before the failure");
 });
 
 test(`simulate churn (N=${N}, median session 10 min, 3 min): lookups keep succeeding`, async () => {
