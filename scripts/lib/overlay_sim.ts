@@ -145,7 +145,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   let succeeded = 0;
   let failedRouting = 0;
   let failedMissing = 0;
-  const lookupOnce = async () => {
+  let windowOk = 0;
+  let windowAll = 0;
+  /** Starts one lookup; its outcome is counted when it settles (the fetch's own 15 s bound). */
+  const startLookup = (): Promise<void> => {
     const live = cluster.live();
     // Records whose owners are gone (and so never refreshed) are not looked up: their loss is
     // reported separately (recordsLost...), lookups measure routing.
@@ -155,25 +158,34 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     const joined = live.filter((n) => n.node.joined);
     const from = joined[Math.floor(cluster.random() * joined.length)]!;
     const t0 = cluster.clock.monotonic();
-    const outcome = await cluster.settle(
-      from.node.fetch(record.resource, [{
-        kind: SIP_REGISTRATION.id,
-        generation: 0,
-        selector: { model: "dictionary", keys: [] },
-      }]),
-      20_000,
-    );
-    latencies.push(cluster.clock.monotonic() - t0);
-    if (!outcome.ok) {
+    const count = (ok: boolean) => {
+      latencies.push(cluster.clock.monotonic() - t0);
+      windowAll++;
+      if (ok) windowOk++;
+    };
+    return from.node.fetch(record.resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      selector: { model: "dictionary", keys: [] },
+    }]).then((kindData) => {
+      if ((kindData[0]?.values.length ?? 0) === 0) {
+        failedMissing++;
+        if (Deno.env.get("SIM_EXPLAIN")) explainMissing(cluster, record.resource);
+        count(false);
+      } else {
+        succeeded++;
+        count(true);
+      }
+    }, (error) => {
+      if (!from.alive) return; // the asking peer itself crashed: no lookup to judge
       failedRouting++;
-      const reason = (outcome.error as { reason?: string }).reason ??
-        String(outcome.error).slice(0, 40);
+      const why = error as { reason?: string; message?: string };
+      const reason = why.reason === "error-answer"
+        ? `error-answer (${why.message?.split(": ").at(-1)?.slice(0, 40)})`
+        : why.reason ?? String(error).slice(0, 40);
       failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
-    } else if ((outcome.value[0]?.values.length ?? 0) === 0) {
-      failedMissing++;
-      if (Deno.env.get("SIM_EXPLAIN")) explainMissing(cluster, record.resource);
-    } else succeeded++;
-    return outcome.ok;
+      count(false);
+    });
   };
 
   countingHops = true;
@@ -181,28 +193,38 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     const median = options.medianSessionMs ?? 84_000;
     const mean = median / Math.LN2;
     const end = cluster.clock.monotonic() + (options.churnMs ?? 600_000);
-    const deathAt = new Map<ClusterNode, number>();
-    const sessionEnd = () => cluster.clock.monotonic() - mean * Math.log(1 - cluster.random());
-    for (const n of cluster.live()) deathAt.set(n, sessionEnd());
+    let ended = false;
+    // Sessions end on the virtual clock whatever the lookups are doing: the node crashes and a
+    // fresh one joins through a random live node (N stays constant).
+    const scheduleEnd = (n: ClusterNode) =>
+      cluster.scheduler.schedule(-mean * Math.log(1 - cluster.random()), () => {
+        if (ended || !n.alive) return;
+        cluster.crash(n);
+        scheduleEnd(cluster.add(bootstrapPeers(cluster)));
+      });
+    for (const n of cluster.live()) scheduleEnd(n);
+    // Owners refresh their registrations every 60 s (the SIP service refreshes toward the
+    // overlay more often than phones re-register); a record whose owner died is taken over by
+    // another peer (its phone registers again elsewhere).
+    const refresh = () => {
+      if (ended) return;
+      for (const [i, r] of records.entries()) {
+        const joined = cluster.live().filter((n) => n.node.joined);
+        const owner = r.owner.alive
+          ? r.owner
+          : joined[Math.floor(cluster.random() * joined.length)]!;
+        records[i] = { ...r, owner, value: signed(owner, r.resource, cluster.clock.now()) };
+      }
+      void Promise.all(sendStores(records));
+      cluster.scheduler.schedule(60_000, refresh);
+    };
+    cluster.scheduler.schedule(60_000, refresh);
+    // Lookups start at a steady rate and run concurrently, as applications' would.
     const perLookupMs = Math.max(50, (options.churnMs ?? 600_000) / options.lookups);
-    let windowOk = 0;
-    let windowAll = 0;
+    const inFlight: Promise<void>[] = [];
     let nextWindow = cluster.clock.monotonic() + 30_000;
     while (cluster.clock.monotonic() < end) {
-      // Sessions that ended: the node crashes and a fresh one joins (N stays about constant).
-      for (const [n, t] of deathAt) {
-        if (t <= cluster.clock.monotonic() && n.alive) {
-          deathAt.delete(n);
-          cluster.crash(n);
-          const live = cluster.live();
-          const joiner = cluster.add([live[Math.floor(cluster.random() * live.length)]!.address]);
-          deathAt.set(joiner, sessionEnd());
-        }
-      }
-      // Owners refresh their registrations every 60 s (SIP clients do, more often than that).
-      const ok = await lookupOnce();
-      windowAll++;
-      if (ok) windowOk++;
+      inFlight.push(startLookup());
       await cluster.run(perLookupMs);
       if (cluster.clock.monotonic() >= nextWindow) {
         successOverTime.push([
@@ -211,25 +233,13 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         ]);
         windowOk = windowAll = 0;
         nextWindow += 30_000;
-        const refresh = records.map((r) =>
-          r.owner.alive
-            ? r
-            : { ...r, owner: cluster.live()[Math.floor(cluster.random() * cluster.live().length)]! }
-        );
-        records.splice(
-          0,
-          records.length,
-          ...refresh.map((r) => ({
-            ...r,
-            value: signed(r.owner, r.resource, cluster.clock.now()),
-          })),
-        );
-        await storeAll(cluster, records);
       }
     }
+    await cluster.settle(Promise.all(inFlight), 20_000);
+    ended = true;
   } else {
     for (let l = 0; l < options.lookups; l++) {
-      await lookupOnce();
+      await cluster.settle(startLookup(), 20_000);
       if (l % 50 === 49) {
         successOverTime.push([Math.round(cluster.clock.monotonic() / 1000), succeeded / (l + 1)]);
       }
@@ -268,6 +278,12 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   };
 }
 
+/** Three random live peers that have joined: what a cached peer list or mDNS would offer. */
+function bootstrapPeers(cluster: OverlayCluster) {
+  const joined = cluster.live().filter((n) => n.node.joined);
+  return shuffle(joined, cluster.random).slice(0, 3).map((n) => n.address);
+}
+
 function signed(owner: ClusterNode, resource: Uint8Array, now: number): StoredData {
   const storageTime = Math.floor(now / 1000);
   const value = {
@@ -293,14 +309,20 @@ async function storeAll(
   cluster: OverlayCluster,
   records: Array<{ owner: ClusterNode; resource: Uint8Array; value: StoredData }>,
 ): Promise<void> {
-  const pending = records.filter((r) => r.owner.alive).map((r) =>
+  await cluster.settle(Promise.all(sendStores(records)), 30_000);
+}
+
+/** Each live owner stores its record; failures are ignored (the next refresh tries again). */
+function sendStores(
+  records: Array<{ owner: ClusterNode; resource: Uint8Array; value: StoredData }>,
+): Promise<unknown>[] {
+  return records.filter((r) => r.owner.alive).map((r) =>
     r.owner.node.store(r.resource, [{
       kind: SIP_REGISTRATION.id,
       generation: 0,
       values: [r.value],
     }]).catch(() => undefined)
   );
-  await cluster.settle(Promise.all(pending), 30_000);
 }
 
 function holds(node: ClusterNode, resource: Uint8Array): boolean {

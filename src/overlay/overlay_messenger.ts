@@ -60,6 +60,7 @@ export type DropReason =
   | "no-route"
   | "security"
   | "duplicate"
+  | "retry-later"
   | "unknown-transaction"
   | "handler";
 
@@ -421,7 +422,12 @@ export class OverlayMessenger {
     if (hop !== "self" && hop !== undefined) next = hop.address;
     else if (destination.type === "node") next = this.addressOf(hex(destination.id));
     if (next === undefined) {
-      return this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node");
+      // A node we cannot reach is not found; a key we can make no progress towards (our view is
+      // out of date under churn) is worth asking again later: Error_Request_Timeout says so
+      // (RFC 6940 section 6.3.3.1), and the requester's end-to-end retry takes another path.
+      return destination.type === "node"
+        ? this.#answerError(frame, envelope, ErrorCode.NotFound, "no route to that node")
+        : this.#answerError(frame, envelope, ErrorCode.RequestTimeout, "no route yet, try again");
     }
     // The via list is bounded like the TTL (our codec's cap; RFC 6940 section 6.3.2.2's TTL).
     if (frame.ttl <= 1 || frame.via.length >= MAX_VIA_ENTRIES) {
@@ -454,6 +460,17 @@ export class OverlayMessenger {
         "superpeer_overlay_messages_received_total",
         messageName(opened.body.code),
       );
+      // "Try again later" from a peer on the way: keep the request pending; its end-to-end
+      // retry resends it (a new path, as views change) until the request's lifetime ends.
+      if (
+        opened.body.code === MessageCode.Error &&
+        opened.body.errorCode === ErrorCode.RequestTimeout &&
+        this.#requests.has(opened.envelope.transactionId)
+      ) {
+        this.#drop("retry-later");
+        this.#arm();
+        return;
+      }
       if (!this.#requests.complete(opened.envelope.transactionId, opened)) {
         this.#drop("unknown-transaction");
       }

@@ -62,6 +62,17 @@ export const HANDOVER_DEADLINE_MS = 60_000;
 /** Dropped peers remembered to keep stale gossip from re-adding them. */
 export const MAX_DROPPED_REMEMBERED = 1024;
 export const DEFAULT_STABILIZE_MAX_MS = 20_000;
+/** Requests a peer still joining refuses: they would be answered from a range it may not hold. */
+const ANSWERED_ONLY_WHEN_JOINED: ReadonlySet<number> = new Set([
+  MessageCode.JoinReq, // admitting joiners while outside the ring would start a second ring
+  MessageCode.FetchReq,
+  MessageCode.StatReq,
+  MessageCode.FindReq,
+  MessageCode.RouteQueryReq,
+  MessageCode.AppAttachReq,
+]);
+/** How long a neighbour has to answer a stabilisation Update before it is dropped. */
+export const PROBE_MS = 5_000;
 /** How long one join attempt through one bootstrap peer may take. */
 export const JOIN_ATTEMPT_MS = 8_000;
 /** Peers remembered as fallback bootstrap peers for a rejoin. */
@@ -108,6 +119,9 @@ export class OverlayNode {
   /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
   readonly #remembered = new Map<string, DatagramAddress>();
   #joining = false;
+  /** Which of the farther neighbours this round's extra probe goes to. */
+  #probeTurn = 0;
+  #round = 0;
   /** When our range last changed (a new predecessor): monotonic ms. */
   #rangeChangedAt = -Infinity;
   /** The replica peers last given our records (hex ids). */
@@ -234,7 +248,10 @@ export class OverlayNode {
         });
       }
     }
-    this.#joined = this.#init.bootstrap.length === 0 || this.table.successors().length > 0;
+    // Alone by choice (no bootstrap peers), or a seed (listed in its own bootstrap list) that
+    // reached none of the others: a ring of one, which the partition check merges later.
+    this.#joined = this.#init.bootstrap.length === 0 || this.table.successors().length > 0 ||
+      this.#isSeed();
     return this.#joined;
   }
 
@@ -377,6 +394,12 @@ export class OverlayNode {
     return (await this.messenger.request(destination, body, options)).body;
   }
 
+  /** Whether our own address is in our bootstrap list: we may start the ring. */
+  #isSeed(): boolean {
+    const local = this.#c.transport.local;
+    return this.#init.bootstrap.some((b) => b.host === local.host && b.port === local.port);
+  }
+
   /** Requests from a peer that has not joined would be answered by itself alone: refused. */
   #mustBeJoined(): void {
     if (!this.#joined) {
@@ -414,6 +437,17 @@ export class OverlayNode {
     const sender = request.opened.senderNodeId;
     this.#dropped.delete(hex(sender)); // it just spoke to us: alive, whatever we concluded before
     this.#heard(hex(sender));
+    if (!this.#joined && ANSWERED_ONLY_WHEN_JOINED.has(body.code)) {
+      // Not in the ring yet (our Join is unanswered so far): we may not have our records, so we
+      // answer no lookups in the ring's name. (Stores are the admitting peer's handover and are
+      // taken.) Whoever reached us is alive: a candidate for the join.
+      this.#remember(hex(sender), request.from);
+      // A joiner moves on to its next bootstrap peer at once; a lookup is sent again later.
+      return this.#error(
+        body.code === MessageCode.JoinReq ? ErrorCode.NotFound : ErrorCode.RequestTimeout,
+        "this peer has not joined the overlay yet",
+      );
+    }
     try {
       switch (body.code) {
         case MessageCode.PingReq:
@@ -430,6 +464,14 @@ export class OverlayNode {
           }
           const peer = this.#addPeer({ nodeId: sender, addresses: [] }, request);
           if (peer) this.#correct(peer, body.successors[0]?.nodeId, body.predecessors[0]?.nodeId);
+          // RFC 6940 section 10.5 step 7: an Update from the admitting peer puts a joining peer in
+          // the ring, even when the Join's answer was lost on the way back.
+          if (!this.#joined && this.table.successors().length > 0) {
+            this.#joined = true;
+            this.#log.info("Joined the overlay through a neighbour's Update", {
+              peers: this.table.peers().length,
+            });
+          }
           return { code: MessageCode.UpdateAns };
         }
         case MessageCode.LeaveReq: {
@@ -442,7 +484,7 @@ export class OverlayNode {
           return { code: MessageCode.RouteQueryAns, nextPeer: this.#selfInfo() };
         case MessageCode.StoreReq: {
           const results = this.#c.store.store(body, this.#c.clock.now());
-          if (body.replicaNumber === 0) this.#replicate(body.resourceId, body.kindData);
+          if (body.replicaNumber === 0) this.#placePrimary(body.resourceId, body.kindData);
           const replicas = this.table.replicaPeers(this.#copies - 1).map((p) => p.nodeId);
           return {
             code: MessageCode.StoreAns,
@@ -511,17 +553,20 @@ export class OverlayNode {
     specifiers: readonly StoredDataSpecifier[],
     local: KindData[],
   ): Promise<MessageBody> {
-    const successor = this.table.successors()[0];
-    if (successor === undefined) return { code: MessageCode.FetchAns, kindData: local };
-    try {
-      const answer = await this.messenger.request({ type: "node", id: successor.nodeId }, {
-        code: MessageCode.FetchReq,
-        resourceId,
-        specifiers,
-      }, { signal: this.#timeout(REPAIR_FETCH_MS) });
-      if (answer.body.code !== MessageCode.FetchAns) {
-        return { code: MessageCode.FetchAns, kindData: local };
+    // The previous holder is our successor (we joined before it) or, for a range inherited from
+    // a failed predecessor, we held its first replica and our successor its second.
+    for (const holder of this.table.successors().slice(0, this.#copies - 1)) {
+      let answer;
+      try {
+        answer = await this.messenger.request({ type: "node", id: holder.nodeId }, {
+          code: MessageCode.FetchReq,
+          resourceId,
+          specifiers,
+        }, { signal: this.#timeout(REPAIR_FETCH_MS) });
+      } catch {
+        continue;
       }
+      if (answer.body.code !== MessageCode.FetchAns) continue;
       const found = answer.body.kindData.filter((k) => k.values.length > 0);
       if (found.length > 0) {
         try {
@@ -532,11 +577,10 @@ export class OverlayNode {
         } catch {
           // Kept or not, the answer stands: the values carry their owners' signatures.
         }
+        return answer.body;
       }
-      return answer.body;
-    } catch {
-      return { code: MessageCode.FetchAns, kindData: local };
     }
+    return { code: MessageCode.FetchAns, kindData: local };
   }
 
   #onJoin(joiner: Uint8Array, infos: PeerInfo[]): MessageBody {
@@ -594,21 +638,33 @@ export class OverlayNode {
       return;
     }
     const now = this.#c.clock.monotonic();
-    // Silence is only meaningful over a few of our own rounds: never shorter than three of them.
-    const timeout = Math.max(this.#init.peerTimeoutMs ?? 30_000, 3 * this.#stabilizeMs);
+    // Each round probes our closest successor and predecessor (they define our range and hold our
+    // replicas) and one other neighbour in turn, so every neighbour hears from us at least once
+    // per (neighbours - 1) rounds. Silence is judged over that many rounds plus one.
+    const immediate = new Map<string, PeerRef>();
+    for (const p of [this.table.successors()[0], this.table.predecessors()[0]]) {
+      if (p) immediate.set(p.hex, p);
+    }
+    const others = new Map<string, PeerRef>();
+    for (const p of [...this.table.successors(), ...this.table.predecessors()]) {
+      if (!immediate.has(p.hex)) others.set(p.hex, p);
+    }
+    const rotation = [...others.values()];
+    const timeout = Math.max(
+      this.#init.peerTimeoutMs ?? 30_000,
+      (rotation.length + 2) * this.#stabilizeMs,
+    );
     // Neighbours exchange Updates, so silence means gone. Fingers are only routed through: a finger
     // that stops acknowledging is dropped on hop failure (#suspect) and replaced by the refresh.
     for (const hexId of this.#liveness.keys()) {
       if (this.table.get(hexId) === undefined) this.#liveness.delete(hexId);
     }
-    for (const peer of [...this.table.successors(), ...this.table.predecessors()]) {
+    for (const peer of [...immediate.values(), ...rotation]) {
       const heard = this.#liveness.get(peer.hex)?.lastHeard ?? now;
       if (now - heard > timeout) this.#dropPeer(peer, "silent");
     }
-    const neighbours = new Map<string, PeerRef>();
-    for (const p of [...this.table.successors(), ...this.table.predecessors()]) {
-      neighbours.set(p.hex, p);
-    }
+    const probed = [...immediate.values()];
+    if (rotation.length > 0) probed.push(rotation[this.#probeTurn++ % rotation.length]!);
     const update: MessageBody = {
       code: MessageCode.UpdateReq,
       uptime: Math.floor((now - this.#startedAt) / 1000),
@@ -617,24 +673,34 @@ export class OverlayNode {
       successors: this.#infos(this.table.successors()),
       fingers: [],
     };
-    await Promise.allSettled([...neighbours.values()].map(async (peer) => {
+    await Promise.allSettled(probed.map(async (peer) => {
+      if (this.table.get(peer.hex) === undefined) return; // dropped meanwhile
       try {
-        await this.messenger.request({ type: "node", id: peer.nodeId }, update);
+        // One hop: the hop layer retransmits (0.5, 1, 2 s); one end-to-end retry is plenty.
+        await this.messenger.request({ type: "node", id: peer.nodeId }, update, {
+          signal: this.#timeout(PROBE_MS),
+        });
         this.#heard(peer.hex);
       } catch (error) {
-        if (error instanceof OverlayRequestError && error.reason === "timeout") {
+        if (
+          error instanceof OverlayRequestError &&
+          (error.reason === "timeout" || error.reason === "aborted")
+        ) {
           this.#dropPeer(peer, "timeout");
         }
       }
     }));
     // Chord's stabilise: look up the key right after our own id. The peer responsible for it is our
     // true successor, even when no neighbour knows it (two joins in one gap can hide peers from
-    // each other; this finds them through the fingers).
-    try {
-      const successor = await this.#lookup(bigIntToId(this.table.self.id + 1n));
-      if (successor) this.#addPeer(successor);
-    } catch {
-      // The next round tries again.
+    // each other; this finds them through the fingers). Every round while the neighbourhood
+    // changes, every third when calm: the Updates above carry the same news most of the time.
+    if (this.#changes > 0 || this.#round++ % 3 === 0) {
+      try {
+        const successor = await this.#lookup(bigIntToId(this.table.self.id + 1n));
+        if (successor) this.#addPeer(successor);
+      } catch {
+        // The next round tries again.
+      }
     }
     // Adaptive period: halve it while the neighbourhood keeps changing, grow it back when calm.
     const min = this.#init.stabilizeMinMs ?? DEFAULT_STABILIZE_MIN_MS;
@@ -859,6 +925,26 @@ export class OverlayNode {
         this.#timeout(HANDOVER_DEADLINE_MS),
       );
     }
+  }
+
+  /**
+   * A primary copy landed here: replicate it if the range is ours. If our predecessors show that
+   * one of them owns it (a handover pushed it to us while a peer joined before us), we keep it as
+   * a replica and pass the primary on, so the record reaches its owner without waiting for a
+   * refresh.
+   */
+  #placePrimary(resourceId: Uint8Array, kindData: readonly KindData[]): void {
+    const key = idToBigInt(resourceId);
+    if (this.table.isResponsible(key)) return this.#replicate(resourceId, kindData);
+    const owner = this.table.nextHop(key);
+    if (owner === "self" || owner === undefined) return;
+    if (!this.table.predecessors().some((p) => p.hex === owner.hex)) return;
+    void this.messenger.request({ type: "node", id: owner.nodeId }, {
+      code: MessageCode.StoreReq,
+      resourceId,
+      replicaNumber: 0,
+      kindData,
+    }).catch(() => {});
   }
 
   #replicate(resourceId: Uint8Array, kindData: readonly KindData[]): void {

@@ -59,6 +59,8 @@ export interface HopSenderCounters {
   readonly failedByReason: Record<HopFailureReason, number>;
   /** Dropped by `forget()`. */
   forgotten: number;
+  /** Retransmissions held back while an older datagram to the same neighbour goes unacknowledged. */
+  held: number;
 }
 
 interface Pending {
@@ -110,6 +112,7 @@ export class HopSender {
     failed: 0,
     failedByReason: { timeout: 0, capacity: 0 },
     forgotten: 0,
+    held: 0,
   };
 
   constructor(init: HopSenderInit = {}) {
@@ -193,8 +196,21 @@ export class HopSender {
   due(now: number): HopDue {
     const retransmit: HopRetransmission[] = [];
     const failed: HopFailure[] = [];
+    // The oldest datagram to each neighbour (iteration is in first-transmission order).
+    const oldest = new Map<string, Pending>();
     for (const pending of this.#pending.values()) {
+      const first = oldest.get(pending.peer);
+      if (first === undefined) oldest.set(pending.peer, pending);
       if (pending.deadline > now) continue;
+      // A neighbour that left its oldest datagram unacknowledged past one RTO is probed by that
+      // datagram alone; the others wait (uncounted) until it answers or is given up, when the
+      // owner forgets them. A dead neighbour costs one retransmission schedule, not one per
+      // datagram queued to it.
+      if (first !== undefined && first.transmissions >= 2) {
+        pending.deadline = now + pending.rtoMs;
+        this.#counters.held++;
+        continue;
+      }
       if (pending.transmissions >= this.#maxTransmissions) {
         failed.push(this.#fail(pending, "timeout"));
         continue;

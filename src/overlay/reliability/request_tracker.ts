@@ -205,6 +205,11 @@ export class RequestTracker<Answer> {
     });
   }
 
+  /** Whether a request with this transaction id is pending. */
+  has(transactionId: Uint8Array): boolean {
+    return this.#pending.has(hex(transactionId));
+  }
+
   /** Settles a request with its answer; returns false when no such request is pending. */
   complete(transactionId: Uint8Array, answer: Answer): boolean {
     const pending = this.#pending.get(hex(transactionId));

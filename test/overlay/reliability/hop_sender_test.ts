@@ -175,3 +175,39 @@ test("HopSender rejects options that are not positive integers", () => {
 });
 
 test.run();
+
+test("HopSender: a silent neighbour is probed by its oldest datagram only; an ACK releases the rest", () => {
+  const hops = new HopSender();
+  hops.track({ id: id(1), offset: 0 }, datagram(1), A, 0);
+  assert.is(hops.due(500).retransmit.length, 1, "the first datagram's first retransmission");
+  hops.track({ id: id(2), offset: 0 }, datagram(2), A, 600);
+  hops.track({ id: id(3), offset: 0 }, datagram(3), B, 600);
+  // At 1100 both 600-datagrams are due: B's goes (B is not silent), A's second waits.
+  const due = hops.due(1100);
+  assert.equal(due.retransmit.map((r) => r.datagram), [datagram(3)]);
+  assert.is(hops.counters.held, 1);
+  // A answers the probe: the held datagram is retransmitted at its next deadline.
+  assert.ok(hops.acknowledge(A, id(1), 0));
+  const next = hops.nextDeadline()!;
+  const released = hops.due(next).retransmit.map((r) => Array.from(r.datagram));
+  assert.ok(released.some((d) => d[2] === 2), JSON.stringify(released));
+});
+
+test("HopSender: forgetting a neighbour whose probe failed drops what was held for it", () => {
+  const hops = new HopSender();
+  hops.track({ id: id(1), offset: 0 }, datagram(1), A, 0);
+  hops.track({ id: id(2), offset: 0 }, datagram(2), A, 100);
+  let failed = 0;
+  let retransmitted: Uint8Array[] = [];
+  for (let t = 0; t <= 16_000; t += 100) {
+    const due = hops.due(t);
+    failed += due.failed.length;
+    retransmitted = retransmitted.concat(due.retransmit.map((r) => r.datagram));
+    if (due.failed.length > 0) break;
+  }
+  assert.is(failed, 1, "the oldest fails after its 5 transmissions");
+  assert.is(retransmitted.filter((d) => d[2] === 2).length, 0, "the second was held: sent once");
+  assert.is(retransmitted.filter((d) => d[2] === 1).length, 4, "the probe's full schedule");
+  assert.is(hops.forget(A), 1);
+  assert.is(hops.size, 0);
+});
