@@ -1,5 +1,6 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
-// The overlay simulator at full size: `npx deno task sim [--nodes N] [--only S1,S2] [--seed S]`.
+// The overlay simulator at full size:
+// `npx deno task sim [--nodes N] [--only S1,S2] [--seed S] [--lookups L] [--churn-seconds S] [--out DIR]`.
 // Prints a table, writes dist/sim/results.csv and dist/sim/overlay.svg (hops histogram and
 // lookup success over time under churn). Every run is bounded in virtual time and stops by itself.
 import { mkdir, writeFile } from "node:fs/promises";
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     lookups: { type: "string" },
     "churn-seconds": { type: "string" },
+    out: { type: "string" },
   },
 });
 const nodes = Number(values.nodes ?? 1000);
@@ -82,7 +84,9 @@ for (const run of runs) {
     } | ${result.wallSeconds.toFixed(0)} |`,
   );
 }
-const dir = new URL("../dist/sim/", import.meta.url).pathname;
+const dir = values.out
+  ? `${values.out.replace(/\/$/, "")}/`
+  : new URL("../dist/sim/", import.meta.url).pathname;
 await mkdir(dir, { recursive: true });
 const csv = [
   "scenario,nodes,lookups,succeeded,failed_routing,failed_missing,mean_hops,p50_ms,p99_ms,maintenance_bytes_per_node_s,lost_before_refresh,lost_after_refresh,wall_s",

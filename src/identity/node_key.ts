@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import {
   createHash,
   createPrivateKey,
@@ -97,5 +98,5 @@ export function parsePublicKey(text: string): Uint8Array {
 
 /** Lower-case hex of a node id, as shown in logs and /status. */
 export function formatNodeId(nodeId: Uint8Array): string {
-  return Buffer.from(nodeId).toString("hex");
+  return bytesToHex(nodeId);
 }

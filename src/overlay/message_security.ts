@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import { SuperpeerError } from "../core/errors.ts";
 import { ErrorCode, INITIAL_TTL } from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
@@ -193,15 +194,15 @@ export function openMessage(frame: MessageFrame, context: OpenContext): OpenedMe
   const body = decodeMessageBody(envelope.body);
   if (context.replay !== undefined) {
     const verdict = context.replay.check(
-      Buffer.from(senderNodeId).toString("hex"),
-      Buffer.from(envelope.transactionId).toString("hex"),
+      bytesToHex(senderNodeId),
+      bytesToHex(envelope.transactionId),
       isRequestCode(body.code),
       envelope.sentAt,
     );
     if (verdict !== "fresh") {
       throw new MessageSecurityError(
         verdict,
-        `transaction ${Buffer.from(envelope.transactionId).toString("hex")}`,
+        `transaction ${bytesToHex(envelope.transactionId)}`,
         ErrorCode.Forbidden,
       );
     }

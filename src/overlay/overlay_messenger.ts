@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import type { Clock } from "../core/clock.ts";
 import { SuperpeerError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -87,7 +88,7 @@ export interface MessengerComponents {
   readonly onDelivered?: (code: number, hops: number) => void;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const hex = bytesToHex;
 
 /** RFC 6940 simple reliability's first retransmission timeout. */
 const RETRANSMIT_FIRST_RTO_MS = 500;

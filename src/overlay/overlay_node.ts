@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Gauge } from "../core/metrics.ts";
 import type { Cancel } from "../core/scheduler.ts";
@@ -92,7 +93,7 @@ interface Liveness {
   lastHeard: number;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const hex = bytesToHex;
 
 /**
  * One CHORD-RELOAD peer (RFC 6940 section 10): joins through a bootstrap peer, keeps its
@@ -629,7 +630,8 @@ export class OverlayNode {
     ) {
       if (this.#joining) return;
       this.#joining = true;
-      this.#joined = false;
+      // A seed or a peer alone by choice stays a ring of one while it looks for the others.
+      if (this.#init.bootstrap.length > 0 && !this.#isSeed()) this.#joined = false;
       try {
         if (await this.join()) return;
       } finally {

@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import type { Clock } from "../core/clock.ts";
 import type { FragmentFrame } from "../codec/overlay/frame.ts";
 
@@ -73,7 +74,7 @@ export class Reassembler {
 
   /** Adds one fragment from `source`; returns the whole message frame when this one completes it. */
   add(source: string, fragment: FragmentFrame): Uint8Array | undefined {
-    const key = `${source}|${Buffer.from(fragment.transactionId).toString("hex")}`;
+    const key = `${source}|${bytesToHex(fragment.transactionId)}`;
     let pending = this.#pending.get(key);
     if (pending !== undefined && pending.total !== fragment.total) {
       this.#drop(pending, "inconsistent");

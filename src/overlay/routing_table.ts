@@ -1,3 +1,4 @@
+import { bytesToHex } from "../core/hex.ts";
 import type { DatagramAddress } from "../core/transport.ts";
 import { clockwise, idToBigInt, inArc, inOpenArc, RING_BITS, RING_SIZE } from "./ring.ts";
 
@@ -24,7 +25,7 @@ export const DEFAULT_FINGERS = 16;
 
 /** Makes a PeerRef from a node id and address. */
 export function peerRef(nodeId: Uint8Array, address: DatagramAddress): PeerRef {
-  return { id: idToBigInt(nodeId), nodeId, hex: Buffer.from(nodeId).toString("hex"), address };
+  return { id: idToBigInt(nodeId), nodeId, hex: bytesToHex(nodeId), address };
 }
 
 /**

@@ -272,4 +272,53 @@ test("OverlayNode: find() discovers a relay's TURN-SERVICE record; remove() take
   assert.ok(valuesOf(fetched).values.every((v) => !v.value.exists), "only a tombstone is left");
 });
 
+test("OverlayNode: a peer whose bootstrap never answers stays unjoined, refuses lookups and joiners", async () => {
+  const cluster = new OverlayCluster({ seed: 21 });
+  const nowhere = { host: "10.9.9.9", port: 6084 }; // nothing attached there
+  const lonely = cluster.add([nowhere]);
+  await cluster.run(20_000);
+  assert.is(lonely.node.joined, false);
+  const refused = await cluster.settle(lonely.node.fetch(new Uint8Array(16), []));
+  assert.ok(!refused.ok && (refused.error as { reason?: string }).reason === "not-joined");
+  // Another peer trying to join through it is turned away instead of forming a second ring.
+  const joiner = cluster.add([lonely.address]);
+  await cluster.run(20_000);
+  assert.is(joiner.node.joined, false);
+  assert.is(lonely.node.table.peers().length, 0, "it admitted no one");
+});
+
+test("OverlayNode: a seed (listed in its own bootstrap list) starts the ring when no one else answers", async () => {
+  const cluster = new OverlayCluster({ seed: 22 });
+  const seedAddress = { host: "10.0.0.1", port: 6084 }; // the first node's address
+  const seed = cluster.add([seedAddress, { host: "10.9.9.9", port: 6084 }]);
+  assert.equal(seed.address, seedAddress);
+  await cluster.run(20_000);
+  assert.is(seed.node.joined, true, "a ring of one");
+  const other = cluster.add([seedAddress]);
+  await cluster.run(20_000);
+  assert.is(other.node.joined, true);
+  assert.is(seed.node.table.successors()[0]?.hex, other.node.nodeHex);
+});
+
+test("OverlayNode: a peer that lost every neighbour joins again through the peers it knew", async () => {
+  const cluster = await ring(6, 23);
+  const [a, b, c, d, e, f] = cluster.nodes as [
+    ClusterNode,
+    ClusterNode,
+    ClusterNode,
+    ClusterNode,
+    ClusterNode,
+    ClusterNode,
+  ];
+  // Cut `a` off from everyone long enough for it to drop them all, then heal.
+  const others = [b, c, d, e, f].map((n) => n.address.host);
+  const heal = cluster.network.partition([a.address.host], others);
+  await cluster.run(120_000);
+  assert.is(a.node.table.successors().length, 0, "alone while cut off");
+  heal();
+  await cluster.run(90_000);
+  assert.is(a.node.joined, true);
+  assert.equal(consistent(cluster), [], "one ring again");
+});
+
 test.run();

@@ -1,3 +1,4 @@
+import { bytesToHex } from "../../core/hex.ts";
 import { ACK_ID_BYTES } from "../../codec/overlay/constants.ts";
 import { type DatagramAddress, formatAddress } from "../../core/transport.ts";
 import {
@@ -273,7 +274,5 @@ function checkKey(id: Uint8Array, offset: number): void {
 }
 
 function keyOf(peer: string, id: Uint8Array, offset: number): string {
-  return `${peer}|${
-    Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")
-  }|${offset}`;
+  return `${peer}|${bytesToHex(id)}|${offset}`;
 }

@@ -1,3 +1,4 @@
+import { bytesToHex } from "../../core/hex.ts";
 import { ErrorCode, TRANSACTION_ID_BYTES } from "../../codec/overlay/constants.ts";
 import { SuperpeerError } from "../../core/errors.ts";
 import {
@@ -301,5 +302,5 @@ export class RequestTracker<Answer> {
 }
 
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  return bytesToHex(bytes);
 }
