@@ -116,7 +116,9 @@ export class OverlayCluster {
       transport,
       clock: this.clock,
       scheduler: this.scheduler,
-      logger: Deno.env.get("SIM_DEBUG") ? consoleLogger(`n${n}`) : silentLogger(),
+      logger: Deno.env.get("SIM_DEBUG")
+        ? consoleLogger(`n${n}`, () => this.clock.monotonic())
+        : silentLogger(),
       metrics: this.#options.metrics ?? new MetricsRegistry(),
       key,
       admission: new OpenAdmission(),
@@ -185,9 +187,13 @@ export class OverlayCluster {
 
 // deno-lint-ignore no-console -- SIM_DEBUG=1 prints every overlay log line of a simulated node
 const print = (line: string) => console.error(line);
-function consoleLogger(name: string) {
+function consoleLogger(name: string, now: () => number) {
   const emit = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    print(`${level} ${name} ${message} ${fields ? JSON.stringify(fields) : ""}`);
+    print(
+      `${(now() / 1000).toFixed(1)} ${level} ${name} ${message} ${
+        fields ? JSON.stringify(fields) : ""
+      }`,
+    );
   return {
     name,
     error: emit("error"),

@@ -351,10 +351,30 @@ function explainMissing(cluster: OverlayCluster, resource: Uint8Array): void {
   const owner = live.find((x) => x.id >= key) ?? live[0]!;
   const holders = live.filter((x) => holds(x.n, resource));
   const ownerPred = owner.n.node.table.predecessors()[0];
-  const claimants = live.filter((x) => x.n.node.table.isResponsible(key)).map((x) =>
-    `${x.n.node.nodeHex.slice(0, 6)}(holds=${holds(x.n, resource)},age=${
-      Math.round((cluster.clock.monotonic() - x.n.joinedAt) / 1000)
-    },preds=${x.n.node.table.predecessors().map((p) => p.hex.slice(0, 6)).join("/")})`
+  const short = (h: string | undefined) => h?.slice(0, 6) ?? "-";
+  const claimants = live.filter((x) => x.n.node.joined && x.n.node.table.isResponsible(key)).map(
+    (x) => {
+      const i = live.indexOf(x);
+      const truePred = live[(i - 1 + live.length) % live.length]!.n;
+      let attached = true;
+      try {
+        cluster.network.attach(x.n.address).close();
+        attached = false;
+      } catch {
+        // EADDRINUSE: its transport is there.
+      }
+      return `${
+        short(x.n.node.nodeHex)
+      }(attached=${attached},pending=${x.n.node.messenger.pendingRequests},holds=${
+        holds(x.n, resource)
+      },age=${Math.round((cluster.clock.monotonic() - x.n.joinedAt) / 1000)},preds=${
+        x.n.node.table.predecessors().map((p) => short(p.hex)).join("/")
+      },succs=${x.n.node.table.successors().map((p) => short(p.hex)).join("/")},truePred=${
+        short(truePred.node.nodeHex)
+      }(joined=${truePred.node.joined},age=${
+        Math.round((cluster.clock.monotonic() - truePred.joinedAt) / 1000)
+      }) whose succs=${truePred.node.table.successors().map((p) => short(p.hex)).join("/")})`;
+    },
   );
   // deno-lint-ignore no-console -- diagnosis on request
   console.error(

@@ -438,6 +438,14 @@ export class OverlayNode {
     const sender = request.opened.senderNodeId;
     this.#dropped.delete(hex(sender)); // it just spoke to us: alive, whatever we concluded before
     this.#heard(hex(sender));
+    // The peer that forwarded this to us chose us as the next hop: it is alive and, for a request
+    // we are responsible for, most likely our predecessor. Offering it to the neighbour lists is
+    // how a peer whose predecessors all failed finds the new ones without a search.
+    const forwarder = request.via.at(-1);
+    if (forwarder?.type === "node" && this.#joined) {
+      this.#dropped.delete(hex(forwarder.id));
+      this.#addPeer({ nodeId: forwarder.id, addresses: [] }, request);
+    }
     if (!this.#joined && ANSWERED_ONLY_WHEN_JOINED.has(body.code)) {
       // Not in the ring yet (our Join is unanswered so far): we may not have our records, so we
       // answer no lookups in the ring's name. (Stores are the admitting peer's handover and are
@@ -563,7 +571,7 @@ export class OverlayNode {
           code: MessageCode.FetchReq,
           resourceId,
           specifiers,
-        }, { signal: this.#timeout(REPAIR_FETCH_MS) });
+        }, { directTo: holder.address, signal: this.#timeout(REPAIR_FETCH_MS) });
       } catch {
         continue;
       }
@@ -652,16 +660,16 @@ export class OverlayNode {
       if (!immediate.has(p.hex)) others.set(p.hex, p);
     }
     const rotation = [...others.values()];
-    const timeout = Math.max(
-      this.#init.peerTimeoutMs ?? 30_000,
-      (rotation.length + 2) * this.#stabilizeMs,
-    );
+    // Silence is only meaningful over a few of our own rounds: never shorter than three of them.
+    const timeout = Math.max(this.#init.peerTimeoutMs ?? 30_000, 3 * this.#stabilizeMs);
     // Neighbours exchange Updates, so silence means gone. Fingers are only routed through: a finger
     // that stops acknowledging is dropped on hop failure (#suspect) and replaced by the refresh.
     for (const hexId of this.#liveness.keys()) {
       if (this.table.get(hexId) === undefined) this.#liveness.delete(hexId);
     }
-    for (const peer of [...immediate.values(), ...rotation]) {
+    // Silence is judged for the peers probed every round; the others are judged by their probe
+    // (a round can last long, and a turn in the rotation several rounds).
+    for (const peer of immediate.values()) {
       const heard = this.#liveness.get(peer.hex)?.lastHeard ?? now;
       if (now - heard > timeout) this.#dropPeer(peer, "silent");
     }
@@ -679,7 +687,9 @@ export class OverlayNode {
       if (this.table.get(peer.hex) === undefined) return; // dropped meanwhile
       try {
         // One hop: the hop layer retransmits (0.5, 1, 2 s); one end-to-end retry is plenty.
+        // Straight to its address: the probe is about the direct link, never routed around it.
         await this.messenger.request({ type: "node", id: peer.nodeId }, update, {
+          directTo: peer.address,
           signal: this.#timeout(PROBE_MS),
         });
         this.#heard(peer.hex);
@@ -689,6 +699,11 @@ export class OverlayNode {
           (error.reason === "timeout" || error.reason === "aborted")
         ) {
           this.#dropPeer(peer, "timeout");
+        } else {
+          this.#log.debug("Neighbour probe failed", {
+            peer: peer.hex,
+            error: (error as Error).message,
+          });
         }
       }
     }));
@@ -946,7 +961,7 @@ export class OverlayNode {
       resourceId,
       replicaNumber: 0,
       kindData,
-    }).catch(() => {});
+    }, { directTo: owner.address }).catch(() => {});
   }
 
   #replicate(resourceId: Uint8Array, kindData: readonly KindData[]): void {
@@ -956,7 +971,7 @@ export class OverlayNode {
         resourceId,
         replicaNumber: i + 1,
         kindData,
-      }).catch(() => {});
+      }, { directTo: peer.address }).catch(() => {});
     }
   }
 
@@ -982,7 +997,7 @@ export class OverlayNode {
           resourceId: entry.resourceId,
           replicaNumber,
           kindData: entry.kindData,
-        }, { signal });
+        }, { directTo: peer.address, signal });
       } catch {
         // The peer may already hold newer data (DataTooOld), or be gone; both are fine.
       }
@@ -1000,7 +1015,7 @@ export class OverlayNode {
       leavingPeerId: this.#c.key.nodeId,
       leaveType,
       neighbors: this.#infos(neighbours),
-    }, { signal }).catch(() => {});
+    }, { directTo: peer.address, signal }).catch(() => {});
   }
 
   #selfInfo(): PeerInfo {
