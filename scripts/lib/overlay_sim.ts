@@ -178,6 +178,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       }
     }, (error) => {
       if (!from.alive) return; // the asking peer itself crashed: no lookup to judge
+      if (Deno.env.get("SIM_TRACE")) {
+        // deno-lint-ignore no-console -- diagnosis on request
+        console.error(`FAILED lookup from ${from.address.host}: ${String(error)}`);
+      }
       failedRouting++;
       const why = error as { reason?: string; message?: string };
       const reason = why.reason === "error-answer"

@@ -129,6 +129,7 @@ export class OverlayMessenger {
   #closed = false;
   #handler: (request: IncomingRequest) => MessageBody | Promise<MessageBody>;
   #onHopFailure: (to: DatagramAddress) => void = () => {};
+  #onSuspect: (to: DatagramAddress) => void = () => {};
   readonly #sent: Map<string, Counter> = new Map();
   readonly #received: Map<string, Counter> = new Map();
   readonly #drops: Map<string, Counter> = new Map();
@@ -184,6 +185,14 @@ export class OverlayMessenger {
   /** Called when a neighbour did not acknowledge a datagram after every retransmission. */
   onHopFailure(handler: (to: DatagramAddress) => void): void {
     this.#onHopFailure = handler;
+  }
+
+  /**
+   * Sets what to do when a neighbour first leaves a datagram unacknowledged past one RTO (it is
+   * routed around from then on): the overlay node probes it at once rather than at its next round.
+   */
+  onSuspect(handler: (to: DatagramAddress) => void): void {
+    this.#onSuspect = handler;
   }
 
   /** Bytes this node has sent, for the maintenance-traffic figure. */
@@ -639,6 +648,7 @@ export class OverlayMessenger {
           this.#unacked.delete(this.#unacked.keys().next().value!);
         }
         this.#unacked.set(key, now - RETRANSMIT_FIRST_RTO_MS);
+        this.#onSuspect(r.to);
       }
     }
     const failedTo = new Map(failed.map((f) => [formatAddress(f.to), f.to]));

@@ -120,6 +120,8 @@ export class OverlayNode {
   /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
   readonly #remembered = new Map<string, DatagramAddress>();
   #joining = false;
+  /** Neighbours with a probe in flight (hex ids). */
+  readonly #probing = new Set<string>();
   /** Which of the farther neighbours this round's extra probe goes to. */
   #probeTurn = 0;
   #round = 0;
@@ -164,6 +166,7 @@ export class OverlayNode {
     });
     this.messenger.onRequest((request) => this.#handle(request));
     this.messenger.onHopFailure((to) => this.#suspect(to));
+    this.messenger.onSuspect((to) => this.#onSuspect(to));
     this.#neighbourGauge = components.metrics.gauge(
       "superpeer_overlay_peers",
       "Distinct peers in the routing table",
@@ -675,38 +678,7 @@ export class OverlayNode {
     }
     const probed = [...immediate.values()];
     if (rotation.length > 0) probed.push(rotation[this.#probeTurn++ % rotation.length]!);
-    const update: MessageBody = {
-      code: MessageCode.UpdateReq,
-      uptime: Math.floor((now - this.#startedAt) / 1000),
-      updateType: 2,
-      predecessors: this.#infos(this.table.predecessors()),
-      successors: this.#infos(this.table.successors()),
-      fingers: [],
-    };
-    await Promise.allSettled(probed.map(async (peer) => {
-      if (this.table.get(peer.hex) === undefined) return; // dropped meanwhile
-      try {
-        // One hop: the hop layer retransmits (0.5, 1, 2 s); one end-to-end retry is plenty.
-        // Straight to its address: the probe is about the direct link, never routed around it.
-        await this.messenger.request({ type: "node", id: peer.nodeId }, update, {
-          directTo: peer.address,
-          signal: this.#timeout(PROBE_MS),
-        });
-        this.#heard(peer.hex);
-      } catch (error) {
-        if (
-          error instanceof OverlayRequestError &&
-          (error.reason === "timeout" || error.reason === "aborted")
-        ) {
-          this.#dropPeer(peer, "timeout");
-        } else {
-          this.#log.debug("Neighbour probe failed", {
-            peer: peer.hex,
-            error: (error as Error).message,
-          });
-        }
-      }
-    }));
+    await Promise.allSettled(probed.map((peer) => this.#probe(peer)));
     // Chord's stabilise: look up the key right after our own id. The peer responsible for it is our
     // true successor, even when no neighbour knows it (two joins in one gap can hide peers from
     // each other; this finds them through the fingers). Every round while the neighbourhood
@@ -726,6 +698,52 @@ export class OverlayNode {
       ? Math.max(min, this.#stabilizeMs / 2)
       : Math.min(max, this.#stabilizeMs * 1.5);
     this.#changes = 0;
+  }
+
+  /**
+   * Sends a neighbour our neighbourhood (an Update) straight to its address; no answer within
+   * PROBE_MS drops it. One probe per peer at a time.
+   */
+  async #probe(peer: PeerRef): Promise<void> {
+    if (this.table.get(peer.hex) === undefined || this.#probing.has(peer.hex)) return;
+    this.#probing.add(peer.hex);
+    try {
+      await this.messenger.request({ type: "node", id: peer.nodeId }, {
+        code: MessageCode.UpdateReq,
+        uptime: Math.floor((this.#c.clock.monotonic() - this.#startedAt) / 1000),
+        updateType: 2,
+        predecessors: this.#infos(this.table.predecessors()),
+        successors: this.#infos(this.table.successors()),
+        fingers: [],
+      }, {
+        // The probe is about the direct link: never routed around it.
+        directTo: peer.address,
+        signal: this.#timeout(PROBE_MS),
+      });
+      this.#heard(peer.hex);
+    } catch (error) {
+      if (
+        error instanceof OverlayRequestError &&
+        (error.reason === "timeout" || error.reason === "aborted")
+      ) {
+        this.#dropPeer(peer, "timeout");
+      } else {
+        this.#log.debug("Neighbour probe failed", {
+          peer: peer.hex,
+          error: (error as Error).message,
+        });
+      }
+    } finally {
+      this.#probing.delete(peer.hex);
+    }
+  }
+
+  /** A neighbour left a datagram unacknowledged: probe it now rather than at its turn. */
+  #onSuspect(to: DatagramAddress): void {
+    if (!this.#running) return;
+    for (const peer of [...this.table.successors(), ...this.table.predecessors()]) {
+      if (peer.address.host === to.host && peer.address.port === to.port) void this.#probe(peer);
+    }
   }
 
   async #refreshFinger(): Promise<void> {

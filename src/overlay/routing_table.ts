@@ -140,7 +140,21 @@ export class RoutingTable {
         removed = true;
       }
     }
-    if (removed) this.#cached = undefined;
+    if (removed) {
+      this.#cached = undefined;
+      // Refill the neighbour lists from the peers we still know (fingers, the other list): a
+      // finger that was not among the closest may be now, and a short or wrapped list routes badly.
+      for (const p of this.peers()) {
+        this.#insert(this.#successors, p, this.maxSuccessors, (q) => clockwise(this.self.id, q.id));
+        this.#insert(
+          this.#predecessors,
+          p,
+          this.maxPredecessors,
+          (q) => clockwise(q.id, this.self.id),
+        );
+      }
+      this.#cached = undefined;
+    }
     return removed;
   }
 

@@ -10,8 +10,12 @@ import { SIP_REGISTRATION, TURN_SERVICE } from "../../src/overlay/storage/kinds.
 import { nodeMultipleResourceId } from "../../src/overlay/storage/access_control.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 
-async function ring(size: number, seed = 1): Promise<OverlayCluster> {
-  const cluster = new OverlayCluster({ seed });
+async function ring(
+  size: number,
+  seed = 1,
+  nodeInit: ConstructorParameters<typeof OverlayCluster>[0]["nodeInit"] = undefined,
+): Promise<OverlayCluster> {
+  const cluster = new OverlayCluster({ seed, ...(nodeInit ? { nodeInit } : {}) });
   const first = cluster.add();
   await cluster.run(100);
   for (let i = 1; i < size; i++) {
@@ -319,6 +323,22 @@ test("OverlayNode: a peer that lost every neighbour joins again through the peer
   await cluster.run(90_000);
   assert.is(a.node.joined, true);
   assert.equal(consistent(cluster), [], "one ring again");
+});
+
+test("OverlayNode: a neighbour that stops acknowledging is probed at once and dropped within seconds", async () => {
+  // Slow rounds (60 s) and a long silence timeout: only the suspicion probe can be this quick.
+  const cluster = await ring(6, 24, { stabilizeMaxMs: 60_000, peerTimeoutMs: 120_000 });
+  const a = cluster.nodes[0]!;
+  const successor = cluster.nodes.find((n) =>
+    n.node.nodeHex === a.node.table.successors()[0]?.hex
+  )!;
+  cluster.crash(successor);
+  void a.node.route({ type: "node", id: successor.key.nodeId }, {
+    code: MessageCode.PingReq,
+    padding: new Uint8Array(0),
+  }).catch(() => {});
+  await cluster.run(8_000); // 1 s to suspect, 5 s of probe, hop timing
+  assert.is(a.node.table.get(successor.node.nodeHex), undefined, "dropped");
 });
 
 test.run();

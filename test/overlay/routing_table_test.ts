@@ -96,6 +96,15 @@ test("RoutingTable remove drops a peer from every list", () => {
   assert.not.ok(table.remove(p.hex));
 });
 
+test("RoutingTable remove refills the neighbour lists from the fingers it still knows", () => {
+  const table = new RoutingTable(at(50n * step), { successors: 2, predecessors: 2 });
+  for (const i of [52n, 54n, 40n, 42n]) table.addNeighbour(at(i * step, Number(i)));
+  table.setFinger(2, at(60n * step, 60)); // known only as a finger: the lists were full
+  assert.equal(table.successors().map((p) => p.id / step), [52n, 54n]);
+  table.remove(at(52n * step).hex);
+  assert.equal(table.successors().map((p) => p.id / step), [54n, 60n]);
+});
+
 test("RoutingTable fingerArc i covers [self + 2^(127-i), self + 2^(128-i))", () => {
   const table = new RoutingTable(at(0n));
   assert.equal(table.fingerArc(0), { start: 1n << 127n, length: 1n << 127n });
