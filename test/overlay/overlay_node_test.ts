@@ -341,4 +341,31 @@ test("OverlayNode: a neighbour that stops acknowledging is probed at once and dr
   assert.is(a.node.table.get(successor.node.nodeHex), undefined, "dropped");
 });
 
+test("OverlayNode: two rings formed apart during a network split merge into one when it heals", async () => {
+  const cluster = new OverlayCluster({ seed: 25 });
+  const a0 = cluster.add();
+  await cluster.run(100);
+  // b0 is a seed (its own address in its bootstrap list) that also knows a0.
+  const b0Address = { host: "10.0.0.2", port: 6084 };
+  const cut = cluster.network.partition(["10.0.0.1", "10.0.0.3", "10.0.0.5", "10.0.0.7"], [
+    "10.0.0.2",
+    "10.0.0.4",
+    "10.0.0.6",
+    "10.0.0.8",
+  ]);
+  const b0 = cluster.add([b0Address, a0.address]);
+  assert.equal(b0.address, b0Address);
+  await cluster.run(20_000);
+  for (let i = 3; i <= 8; i++) {
+    cluster.add([i % 2 === 1 ? a0.address : b0Address]);
+    await cluster.run(500);
+  }
+  await cluster.run(60_000);
+  assert.is(a0.node.table.get(b0.node.nodeHex), undefined, "two rings while split");
+  assert.ok(b0.node.joined && a0.node.joined);
+  cut();
+  await cluster.run(300_000); // partition checks every 60 s, then Updates spread the news
+  assert.equal(consistent(cluster), [], "one ring after the split heals");
+});
+
 test.run();
