@@ -120,6 +120,7 @@ export class OverlayNode {
   /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
   readonly #remembered = new Map<string, DatagramAddress>();
   #joining = false;
+  #seedAfterRefusal = false;
   /** Neighbours with a probe in flight (hex ids). */
   readonly #probing = new Set<string>();
   /** Which of the farther neighbours this round's extra probe goes to. */
@@ -220,6 +221,7 @@ export class OverlayNode {
         seen.add(key);
         return true;
       });
+    let refusedByUnjoined = 0;
     for (const bootstrap of candidates) {
       if (options.signal?.aborted) break;
       try {
@@ -246,11 +248,24 @@ export class OverlayNode {
         await this.#stabilize();
         return true;
       } catch (error) {
+        // Alive but outside the ring itself (it answers NotFound): see the seed rule below.
+        if (error instanceof OverlayRequestError && error.errorCode === ErrorCode.NotFound) {
+          refusedByUnjoined++;
+        }
         this.#log.debug("Join attempt failed", {
           bootstrap: `${bootstrap.host}:${bootstrap.port}`,
           error: (error as Error).message,
         });
       }
+    }
+    // Peers that all restarted together (a power cut) find each other alive but outside the ring,
+    // each refusing the others: after a round in which every candidate did so we may start a ring
+    // ourselves, and the next rounds merge the rings of one (a joined peer admits).
+    if (
+      candidates.length > 0 && refusedByUnjoined === candidates.length &&
+      this.table.successors().length === 0
+    ) {
+      this.#seedAfterRefusal = true;
     }
     // Alone by choice (no bootstrap peers), or a seed (listed in its own bootstrap list) that
     // reached none of the others: a ring of one, which the partition check merges later.
@@ -398,10 +413,14 @@ export class OverlayNode {
     return (await this.messenger.request(destination, body, options)).body;
   }
 
-  /** Whether our own address is in our bootstrap list: we may start the ring. */
+  /**
+   * Whether we may start the ring: our own address is in our bootstrap list, or a join round
+   * found bootstrap peers alive but all outside the ring.
+   */
   #isSeed(): boolean {
     const local = this.#c.transport.local;
-    return this.#init.bootstrap.some((b) => b.host === local.host && b.port === local.port);
+    return this.#seedAfterRefusal ||
+      this.#init.bootstrap.some((b) => b.host === local.host && b.port === local.port);
   }
 
   /** Requests from a peer that has not joined would be answered by itself alone: refused. */
