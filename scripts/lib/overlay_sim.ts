@@ -3,12 +3,11 @@
 // (full size, `npx deno task sim`). Figures are measured, never asserted here.
 import { MessageCode } from "../../src/codec/overlay/constants.ts";
 import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
-import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
-import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
 import type { MetricsRegistry } from "../../src/core/metrics.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
 import { type ClusterNode, OverlayCluster } from "./overlay_cluster.ts";
+import { signedRegistration } from "./signed_registration.ts";
 
 export type Scenario = "steady" | "loss5" | "fail20" | "fail50" | "churn";
 
@@ -289,24 +288,7 @@ function bootstrapPeers(cluster: OverlayCluster) {
 }
 
 function signed(owner: ClusterNode, resource: Uint8Array, now: number): StoredData {
-  const storageTime = Math.floor(now / 1000);
-  const value = {
-    model: "dictionary" as const,
-    key: owner.key.nodeId,
-    exists: true,
-    data: new TextEncoder().encode("<sip:user@10.0.0.1>"),
-  };
-  const sig = signInDomain(
-    owner.key.privateKey,
-    SignatureDomain.StoredData,
-    encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
-  );
-  return {
-    storageTime,
-    lifetime: 3600,
-    value,
-    signature: { signerKey: owner.key.publicKeyRaw, sig },
-  };
+  return signedRegistration(owner.key, resource, "<sip:user@10.0.0.1>", now);
 }
 
 async function storeAll(

@@ -6,6 +6,7 @@ import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/sto
 import { resourceId } from "../../src/identity/resource_id.ts";
 import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
 import { type ClusterNode, OverlayCluster } from "../../scripts/lib/overlay_cluster.ts";
+import { signedRegistration } from "../../scripts/lib/signed_registration.ts";
 import { SIP_REGISTRATION, TURN_SERVICE } from "../../src/overlay/storage/kinds.ts";
 import { nodeMultipleResourceId } from "../../src/overlay/storage/access_control.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
@@ -33,27 +34,7 @@ function registration(
   contact = "sip:alice@10.0.0.9",
 ): { resource: Uint8Array; value: StoredData } {
   const resource = resourceId(aor);
-  const storageTime = Math.floor(now / 1000);
-  const value = {
-    model: "dictionary" as const,
-    key: owner.key.nodeId,
-    exists: true,
-    data: new TextEncoder().encode(contact),
-  };
-  const sig = signInDomain(
-    owner.key.privateKey,
-    SignatureDomain.StoredData,
-    encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
-  );
-  return {
-    resource,
-    value: {
-      storageTime,
-      lifetime: 3600,
-      value,
-      signature: { signerKey: owner.key.publicKeyRaw, sig },
-    },
-  };
+  return { resource, value: signedRegistration(owner.key, resource, contact, now) };
 }
 
 /** The first kind's values of a settled fetch (which must have succeeded). */
