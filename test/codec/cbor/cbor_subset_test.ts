@@ -119,4 +119,16 @@ test("encodeCbor returns bytes the caller owns (not a view into a reused slab)",
   assert.is(kept[0]!.bytes.constructor, Uint8Array);
 });
 
+test("encodeCbor: values larger than the encoder's 8 KiB slab, between small ones, come out whole", () => {
+  const big = new Uint8Array(40_000).map((_, i) => i & 0xff);
+  const small = encodeCbor([1, "a"]);
+  const large = encodeCbor([2, big]);
+  const after = encodeCbor([3, "b"]);
+  assert.equal(decodeCbor(small, LIMITS), [1, "a"]);
+  assert.equal(decodeCbor(after, LIMITS), [3, "b"]);
+  const decoded = decodeCbor(large, LIMITS) as [number, Uint8Array];
+  assert.is(decoded[0], 2);
+  assert.ok(Buffer.compare(decoded[1], big) === 0, "the 40,000 bytes intact");
+});
+
 test.run();
