@@ -51,6 +51,9 @@ export interface SimResult {
   readonly failureReasons: Record<string, number>;
 }
 
+/** Time between two joins while the ring grows. */
+const JOIN_SPACING_MS = 100;
+
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
@@ -78,16 +81,15 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       if (countingHops && code === MessageCode.FetchReq) hops.push(h);
     },
   });
-  // Grow the ring: each node joins through a random live node, 200 ms apart.
-  const first = cluster.add();
-  await cluster.run(200);
+  // Grow the ring: each node joins through a random live node, 10 joins a second.
+  cluster.add();
+  await cluster.run(JOIN_SPACING_MS);
   for (let i = 1; i < options.nodes; i++) {
-    const live = cluster.live();
+    const live = cluster.nodes; // nobody has failed yet
     cluster.add([live[Math.floor(cluster.random() * live.length)]!.address]);
-    await cluster.run(200);
+    await cluster.run(JOIN_SPACING_MS);
   }
-  void first;
-  await cluster.run(90_000); // let stabilisation and finger refresh settle
+  await cluster.run(60_000); // let stabilisation and finger refresh settle
 
   // Store records, each written by a random owner (a SIP registration of its own).
   const records = [] as Array<{ owner: ClusterNode; resource: Uint8Array; value: StoredData }>;

@@ -37,11 +37,25 @@ function fromPrivate(privateKey: KeyObject): NodeKey {
   return { privateKey, publicKey, publicKeyRaw, nodeId: nodeIdFromPublicKey(publicKeyRaw) };
 }
 
-/** Derives a node id from a raw Ed25519 public key. */
+/** Node ids of recently seen public keys: every message needs its sender's, peers are few. */
+const recentNodeIds = new Map<string, Uint8Array>();
+/** Public keys remembered; the oldest is forgotten beyond this (bounded memory). */
+export const NODE_ID_CACHE_SIZE = 4096;
+
+/** Derives a node id from a raw Ed25519 public key (SHA-256, first 16 bytes). */
 export function nodeIdFromPublicKey(publicKeyRaw: Uint8Array): Uint8Array {
-  return new Uint8Array(
-    createHash("sha256").update(publicKeyRaw).digest().subarray(0, NODE_ID_BYTES),
-  );
+  const keyHex = bytesToHex(publicKeyRaw);
+  let nodeId = recentNodeIds.get(keyHex);
+  if (nodeId === undefined) {
+    nodeId = new Uint8Array(
+      createHash("sha256").update(publicKeyRaw).digest().subarray(0, NODE_ID_BYTES),
+    );
+    if (recentNodeIds.size >= NODE_ID_CACHE_SIZE) {
+      recentNodeIds.delete(recentNodeIds.keys().next().value!);
+    }
+    recentNodeIds.set(keyHex, nodeId);
+  }
+  return nodeId.slice(); // the caller's own copy: cached bytes must not change
 }
 
 /** Makes a fresh node key. */

@@ -119,6 +119,7 @@ export class OverlayMessenger {
   /** Neighbours that have let a datagram go unacknowledged past one RTO, and since when. */
   readonly #unacked = new Map<string, number>();
   readonly #avoid = (peer: { address: DatagramAddress }) => {
+    if (this.#unacked.size === 0) return false; // the usual case: skip formatting the address
     const since = this.#unacked.get(formatAddress(peer.address));
     return since !== undefined && this.#c.clock.monotonic() - since >= SUSPECT_AFTER_MS;
   };
@@ -180,6 +181,14 @@ export class OverlayMessenger {
   /** Sets the handler of requests delivered to this node; its answer (or Error) is sent back. */
   onRequest(handler: (request: IncomingRequest) => MessageBody | Promise<MessageBody>): void {
     this.#handler = handler;
+  }
+
+  /**
+   * Whether a request for `key` would be delivered here: our range, with predecessors that stopped
+   * acknowledging passed over (the same test routing applies).
+   */
+  isResponsibleFor(key: bigint): boolean {
+    return this.#c.table.isResponsible(key, this.#avoid);
   }
 
   /** Called when a neighbour did not acknowledge a datagram after every retransmission. */
@@ -420,7 +429,7 @@ export class OverlayMessenger {
     const key = idToBigInt(destination.id);
     const forMe = destination.type === "node"
       ? hex(destination.id) === this.#selfHex
-      : this.#c.table.isResponsible(key, this.#avoid);
+      : this.isResponsibleFor(key);
     if (forMe) {
       this.#deliverRequest(frame, envelope, from);
       return;

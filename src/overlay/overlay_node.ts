@@ -982,23 +982,22 @@ export class OverlayNode {
   }
 
   /**
-   * A primary copy landed here: replicate it if the range is ours. If our predecessors show that
-   * one of them owns it (a handover pushed it to us while a peer joined before us), we keep it as
-   * a replica and pass the primary on, so the record reaches its owner without waiting for a
-   * refresh.
+   * A primary copy landed here: replicate it if the range is ours. Otherwise (a handover pushed
+   * it to us while the ring was still settling, or the sender's view was out of date) we keep it
+   * as a copy and route the primary on to the peer responsible now, so the record reaches its
+   * owner without waiting for a refresh.
    */
   #placePrimary(resourceId: Uint8Array, kindData: readonly KindData[]): void {
-    const key = idToBigInt(resourceId);
-    if (this.table.isResponsible(key)) return this.#replicate(resourceId, kindData);
-    const owner = this.table.nextHop(key);
-    if (owner === "self" || owner === undefined) return;
-    if (!this.table.predecessors().some((p) => p.hex === owner.hex)) return;
-    void this.messenger.request({ type: "node", id: owner.nodeId }, {
+    // The routing test, not the bare table: a request it would deliver here must not be re-sent.
+    if (this.messenger.isResponsibleFor(idToBigInt(resourceId))) {
+      return this.#replicate(resourceId, kindData);
+    }
+    void this.messenger.request({ type: "resource", id: resourceId }, {
       code: MessageCode.StoreReq,
       resourceId,
       replicaNumber: 0,
       kindData,
-    }, { directTo: owner.address }).catch(() => {});
+    }).catch(() => {});
   }
 
   #replicate(resourceId: Uint8Array, kindData: readonly KindData[]): void {
