@@ -9,6 +9,7 @@ import {
   formatPublicKey,
   generateNodeKey,
   NODE_ID_BYTES,
+  NODE_ID_CACHE_SIZE,
   nodeIdFromPublicKey,
   parsePublicKey,
 } from "../../src/identity/node_key.ts";
@@ -87,6 +88,24 @@ test("formatPublicKey and parsePublicKey use 43 base64url characters (RFC 8032 t
   ) {
     assert.throws(() => parsePublicKey(bad), TypeError, bad);
   }
+});
+
+test("nodeIdFromPublicKey: the cache of recent keys returns SHA-256's first 16 bytes, past its size too", () => {
+  const keys = Array.from({ length: NODE_ID_CACHE_SIZE + 50 }, (_, i) => {
+    const k = new Uint8Array(32);
+    new DataView(k.buffer).setUint32(0, i);
+    return k;
+  });
+  for (const round of [0, 1]) {
+    for (const k of [keys[0]!, keys[1]!, keys.at(-1)!, keys[NODE_ID_CACHE_SIZE]!]) {
+      const want = createHash("sha256").update(k).digest().subarray(0, 16);
+      assert.equal(nodeIdFromPublicKey(k), new Uint8Array(want), `round ${round}`);
+    }
+    for (const k of keys) nodeIdFromPublicKey(k); // overflow the cache
+  }
+  const id = nodeIdFromPublicKey(keys[0]!);
+  id[0] = id[0]! ^ 0xff; // the caller's copy: changing it leaves the cache alone
+  assert.not.equal(nodeIdFromPublicKey(keys[0]!)[0], id[0]);
 });
 
 test.run();

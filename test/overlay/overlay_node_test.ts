@@ -357,4 +357,29 @@ test("OverlayNode: peers that restart together, each bootstrapping only from the
   assert.equal(consistent(cluster), [], "one ring");
 });
 
+test("OverlayNode: a primary copy pushed to a peer that does not own it is passed on to the owner", async () => {
+  const cluster = await ring(6, 27);
+  const [writer] = cluster.nodes as [ClusterNode];
+  const { resource, value } = registration(writer, "sip:bob@mesh.example.org", cluster.clock.now());
+  const key = idToBigInt(resource);
+  const owner = cluster.nodes.find((n) => n.node.table.isResponsible(key))!;
+  const stranger = cluster.nodes.find((n) =>
+    n !== owner && !owner.node.table.successors().some((s) => s.hex === n.node.nodeHex)
+  )!;
+  // As a handover would: straight to the stranger's address, as a primary (replica 0).
+  const stored = await cluster.settle(writer.node.messenger.request(
+    { type: "node", id: stranger.key.nodeId },
+    {
+      code: MessageCode.StoreReq,
+      resourceId: resource,
+      replicaNumber: 0,
+      kindData: [{ kind: SIP_REGISTRATION.id, generation: 0, values: [value] }],
+    },
+    { directTo: stranger.address },
+  ));
+  assert.ok(stored.ok);
+  await cluster.run(5_000);
+  assert.ok(owner.store.entries((r) => idToBigInt(r) === key).length > 0, "the owner holds it");
+});
+
 test.run();
