@@ -757,31 +757,18 @@ export class OverlayNode {
     }
   }
 
-  /**
-   * A peer left a datagram unacknowledged: a neighbour is probed now rather than at its turn, and
-   * a finger's slot is refreshed now (routing avoids the finger meanwhile; under churn many fingers
-   * die between periodic refreshes, and each one met costs a lookup an end-to-end retry).
-   */
+  /** A neighbour left a datagram unacknowledged: probe it now rather than at its turn. */
   #onSuspect(to: DatagramAddress): void {
     if (!this.#running) return;
-    const at = (p: PeerRef) => p.address.host === to.host && p.address.port === to.port;
     for (const peer of [...this.table.successors(), ...this.table.predecessors()]) {
-      if (at(peer)) void this.#probe(peer);
+      if (peer.address.host === to.host && peer.address.port === to.port) void this.#probe(peer);
     }
-    this.table.fingers().forEach((finger, index) => {
-      if (finger !== undefined && at(finger)) void this.#refreshFingerAt(index, false);
-    });
   }
 
   async #refreshFinger(): Promise<void> {
     if (!this.#running || this.table.peers().length === 0) return;
     const index = this.#nextFinger;
     this.#nextFinger = (this.#nextFinger + 1) % this.table.fingerCount;
-    await this.#refreshFingerAt(index, true);
-  }
-
-  /** Looks up a random id in finger `index`'s arc and sets the finger to the peer that owns it. */
-  async #refreshFingerAt(index: number, periodic: boolean): Promise<void> {
     const arc = this.table.fingerArc(index);
     const target = randomInRange(arc.start, arc.length, this.#c.randomBytes);
     try {
@@ -795,7 +782,7 @@ export class OverlayNode {
         // No peer in this arc: the smaller arcs after it are almost surely empty too (they only fill
         // once the ring has about 2^index peers), so start again from the largest.
         this.table.setFinger(index, undefined);
-        if (periodic) this.#nextFinger = 0;
+        this.#nextFinger = 0;
       }
     } catch {
       // A failed refresh leaves the old finger; stabilisation prunes dead peers.
