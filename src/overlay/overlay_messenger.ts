@@ -136,6 +136,9 @@ export class OverlayMessenger {
   readonly #drops: Map<string, Counter> = new Map();
   readonly #metrics: Metrics;
   readonly #retransmits: Counter;
+  readonly #hedged: Counter;
+  /** Forwarded requests' next-best hop, taken once if the first leaves them unacknowledged. */
+  readonly #reroutes = new WeakMap<Uint8Array, () => void>();
   readonly #latency: Histogram;
   readonly #bytesOut: Counter;
 
@@ -160,6 +163,10 @@ export class OverlayMessenger {
       "superpeer_overlay_request_seconds",
       "Time from sending an overlay request to its answer",
       [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 15],
+    );
+    this.#hedged = components.metrics.counter(
+      "superpeer_overlay_hedged_forwards_total",
+      "Forwarded requests also sent to the next-best hop after the first left them unacknowledged",
     );
     this.#retransmits = components.metrics.counter(
       "superpeer_overlay_retransmissions_total",
@@ -267,6 +274,15 @@ export class OverlayMessenger {
           new OverlayRequestError("no-route", "no peer to send to", ErrorCode.NotFound),
         );
       } else {
+        if (options.directTo === undefined && destination.type === "resource") {
+          this.#hedgeOnSilence(
+            sealed.frame,
+            idToBigInt(destination.id),
+            new Set(),
+            to,
+            transactionId,
+          );
+        }
         this.#sendFrame(sealed.frame, to, transactionId);
       }
     };
@@ -453,11 +469,38 @@ export class OverlayMessenger {
       return this.#answerError(frame, envelope, ErrorCode.TtlExceeded, "TTL exceeded");
     }
     const via = [...frame.via, { type: "node" as const, id: this.#c.key.nodeId }];
-    this.#sendFrame(
-      encodeFrame({ ...frame, ttl: frame.ttl - 1, via }),
-      next,
-      envelope.transactionId,
-    );
+    const forwarded = encodeFrame({ ...frame, ttl: frame.ttl - 1, via });
+    if (destination.type === "resource") {
+      this.#hedgeOnSilence(forwarded, key, viaHex, next, envelope.transactionId);
+    }
+    this.#sendFrame(forwarded, next, envelope.transactionId);
+  }
+
+  /**
+   * If the hop `first` lets `frame` go unacknowledged past one RTO, the next-best hop for `key`
+   * gets a copy too (the retransmissions to `first` go on, RFC 6940 simple reliability): a peer
+   * whose next hop just died does not hold the request until that peer is dropped or the
+   * originator retries. Duplicates meet the destination's answer cache; answers retrace the via
+   * list, the same on both copies.
+   */
+  #hedgeOnSilence(
+    frame: Uint8Array,
+    key: bigint,
+    viaHex: ReadonlySet<string>,
+    first: DatagramAddress,
+    transactionId: Uint8Array,
+  ): void {
+    this.#reroutes.set(frame, () => {
+      const alternative = this.#c.table.nextHop(
+        key,
+        this.#avoid,
+        (p) =>
+          viaHex.has(p.hex) || (p.address.host === first.host && p.address.port === first.port),
+      );
+      if (alternative === "self" || alternative === undefined) return;
+      this.#hedged.inc();
+      this.#sendFrame(frame, alternative.address, transactionId);
+    });
   }
 
   #routeAnswer(frame: MessageFrame, envelope: Envelope, destination: Destination): void {
@@ -658,6 +701,11 @@ export class OverlayMessenger {
         }
         this.#unacked.set(key, now - RETRANSMIT_FIRST_RTO_MS);
         this.#onSuspect(r.to);
+      }
+      const reroute = this.#reroutes.get(r.datagram);
+      if (reroute !== undefined) {
+        this.#reroutes.delete(r.datagram); // one copy to one other hop, at most
+        reroute();
       }
     }
     const failedTo = new Map(failed.map((f) => [formatAddress(f.to), f.to]));

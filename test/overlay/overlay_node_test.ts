@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import { MetricsRegistry } from "../../src/core/metrics.ts";
 import * as assert from "uvu/assert";
 import { MessageCode } from "../../src/codec/overlay/constants.ts";
 import type { KindData, StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
@@ -380,6 +381,55 @@ test("OverlayNode: a primary copy pushed to a peer that does not own it is passe
   assert.ok(stored.ok);
   await cluster.run(5_000);
   assert.ok(owner.store.entries((r) => idToBigInt(r) === key).length > 0, "the owner holds it");
+});
+
+test("OverlayNode: lookups that meet a hop which just died get through before the end-to-end retry", async () => {
+  // A ring of 12; the peer owning a record crashes; every other peer fetches it at once. Without
+  // hedging, a lookup whose next hop is the dead peer waits for the 3 s end-to-end retry.
+  const metrics = new MetricsRegistry();
+  const cluster = new OverlayCluster({ seed: 31, metrics });
+  const first = cluster.add();
+  await cluster.run(100);
+  for (let i = 1; i < 12; i++) {
+    cluster.add([first.address]);
+    await cluster.run(300);
+  }
+  await cluster.run(60_000);
+  const nodes = [...cluster.nodes].sort((a, b) =>
+    idToBigInt(a.key.nodeId) < idToBigInt(b.key.nodeId) ? -1 : 1
+  );
+  const dead = nodes[5]!;
+  let aor = "";
+  for (let i = 0; i < 5000 && !aor; i++) {
+    if (dead.node.table.isResponsible(idToBigInt(resourceId(`sip:u${i}@b`)))) aor = `sip:u${i}@b`;
+  }
+  const { resource, value } = registration(nodes[0]!, aor, cluster.clock.now());
+  await cluster.settle(nodes[0]!.node.store(resource, [{
+    kind: SIP_REGISTRATION.id,
+    generation: 0,
+    values: [value],
+  }]));
+  await cluster.run(2_000);
+  cluster.crash(dead);
+  const slow: number[] = [];
+  for (const [i, from] of nodes.entries()) {
+    if (from === dead) continue;
+    const t0 = cluster.clock.monotonic();
+    const fetched = await cluster.settle(from.node.fetch(resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      selector: { model: "dictionary", keys: [] },
+    }]));
+    assert.is(valuesOf(fetched).values.length, 1, `lookup from peer ${i}`);
+    if (cluster.clock.monotonic() - t0 >= 3_000) slow.push(i);
+  }
+  // The first lookup meets peers that have not noticed anything yet (the successor still routes
+  // to the dead owner): it needs the retry. The later ones are hedged past the dead hop.
+  assert.ok(slow.length <= 1, `lookups that needed the end-to-end retry: ${slow.join(", ")}`);
+  assert.ok(
+    (metrics.value("superpeer_overlay_hedged_forwards_total") ?? 0) > 0,
+    "copies sent to a next-best hop",
+  );
 });
 
 test.run();
