@@ -44,7 +44,10 @@ export interface OverlayNodeInit {
   readonly stabilizeMaxMs?: number;
   /** One finger is refreshed per this interval. @default 10_000 */
   readonly fingerRefreshMs?: number;
-  /** A neighbour that has not answered for this long is dropped. @default 30_000 */
+  /**
+   * The nearest successor or predecessor silent this long is dropped (others when a probe goes
+   * unanswered); a dropped peer is not re-added from gossip for twice this. @default 30_000
+   */
   readonly peerTimeoutMs?: number;
   /** How often we route to our own id through a bootstrap peer to find partitions. @default 60_000 */
   readonly partitionCheckMs?: number;

@@ -18,6 +18,7 @@ import { OverlayNode } from "../../src/overlay/overlay_node.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 import { DEFAULT_KINDS, SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
 import { LocalStore } from "../../src/overlay/storage/local_store.ts";
+import { openUdpTransport } from "../../src/transport/udp_transport.ts";
 import { signedRegistration } from "../../scripts/lib/signed_registration.ts";
 import {
   type DaemonProcess,
@@ -95,7 +96,19 @@ export class RingClient {
   readonly key: NodeKey = generateNodeKey();
   readonly node: OverlayNode;
 
+  readonly #transport: DatagramTransport;
+
+  /** A client on its own UDP socket at `host` (any free port). */
+  static async open(host: string): Promise<RingClient> {
+    const transport = await openUdpTransport({ host, port: 0 }, {
+      logger: silentLogger(),
+      metrics: new MetricsRegistry(),
+    });
+    return new RingClient(transport);
+  }
+
   constructor(transport: DatagramTransport) {
+    this.#transport = transport;
     this.node = new OverlayNode({
       overlayId: overlayIdForConfig({
         overlay: { name: "superpeer", admission: "open", operatorPublicKey: "" },
@@ -168,8 +181,10 @@ export class RingClient {
     return missing;
   }
 
-  close(): void {
+  /** Stops the client's requests and closes its socket. */
+  async close(): Promise<void> {
     this.node.messenger.close();
+    await this.#transport.close();
   }
 }
 

@@ -2,10 +2,7 @@
 // infos carry 16-byte addresses), and a record stored through one is fetched through each.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { silentLogger } from "../../src/core/logger.ts";
-import { MetricsRegistry } from "../../src/core/metrics.ts";
 import { MessageCode } from "../../src/codec/overlay/constants.ts";
-import { openUdpTransport } from "../../src/transport/udp_transport.ts";
 import {
   launch,
   type Member,
@@ -17,11 +14,7 @@ import {
 
 test("IPv6: three daemons on ::1 form one ring and serve a record stored through one of them", async () => {
   const members: Member[] = [];
-  const transport = await openUdpTransport({ host: "::1", port: 0 }, {
-    logger: silentLogger(),
-    metrics: new MetricsRegistry(),
-  });
-  const client = new RingClient(transport);
+  const client = await RingClient.open("::1");
   try {
     members.push(await launch(["--set", "overlay.host=::1"]));
     const bootstrap = `[::1]:${members[0]!.udp.port}`;
@@ -51,9 +44,8 @@ test("IPv6: three daemons on ::1 form one ring and serve a record stored through
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await client.missing([record], members), []);
   } finally {
-    client.close();
+    await client.close();
     await stopAll(members);
-    await transport.close();
   }
 });
 

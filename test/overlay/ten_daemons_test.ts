@@ -3,22 +3,15 @@
 // three restart (same keys) and rejoin.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { silentLogger } from "../../src/core/logger.ts";
-import { MetricsRegistry } from "../../src/core/metrics.ts";
 import { MessageCode } from "../../src/codec/overlay/constants.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
-import { openUdpTransport } from "../../src/transport/udp_transport.ts";
 import { launch, type Member, RingClient, stopAll, waitForRing } from "./daemon_ring.ts";
 
 const RECORDS = 20;
 
 test("ten daemons: one ring, records fetched through every daemon, survive 3 SIGKILLs, killed ones rejoin", async () => {
   const members: Member[] = [];
-  const transport = await openUdpTransport({ host: "127.0.0.1", port: 0 }, {
-    logger: silentLogger(),
-    metrics: new MetricsRegistry(),
-  });
-  const client = new RingClient(transport);
+  const client = await RingClient.open("127.0.0.1");
   try {
     members.push(await launch([]));
     const bootstrap = `127.0.0.1:${members[0]!.udp.port}`;
@@ -76,9 +69,8 @@ test("ten daemons: one ring, records fetched through every daemon, survive 3 SIG
       "records through the rejoined daemons",
     );
   } finally {
-    client.close();
+    await client.close();
     await stopAll(members);
-    await transport.close();
   }
 });
 

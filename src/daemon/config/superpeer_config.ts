@@ -246,7 +246,8 @@ export const CONFIG_SCHEMA: Section = {
           min: 1000,
           max: 600_000,
           unit: "ms",
-          doc: "A neighbour silent this long is dropped from the routing table.",
+          doc:
+            "The nearest successor or predecessor silent this long is dropped (other neighbours are dropped when an Update goes unanswered for 5 s); a dropped peer is not re-added from others' lists for twice this.",
         },
         name: {
           kind: "string",
