@@ -42,7 +42,7 @@ import { HopSender } from "./reliability/hop_sender.ts";
 import { RequestError, RequestTracker } from "./reliability/request_tracker.ts";
 import { ReplayGuard } from "./replay_guard.ts";
 import { idToBigInt } from "./ring.ts";
-import type { RoutingTable } from "./routing_table.ts";
+import type { PeerRef, RoutingTable } from "./routing_table.ts";
 
 /** A request delivered to this node, for the node's handlers. */
 export interface IncomingRequest {
@@ -264,10 +264,13 @@ export class OverlayMessenger {
     });
     const send = () => {
       const to = options.directTo ?? this.#firstHop(destination);
-      if (to === "self") {
-        // We are responsible ourselves: deliver locally, without the network.
+      // We are responsible ourselves: deliver locally, without the network.
+      const deliverHere = () => {
         const frame = decodeFrame(sealed.frame, MAX_MESSAGE_BYTES) as MessageFrame;
         this.#deliverRequest(frame, decodeEnvelope(frame.envelope), this.#c.transport.local);
+      };
+      if (to === "self") {
+        deliverHere();
       } else if (to === undefined) {
         this.#requests.fail(
           transactionId,
@@ -281,6 +284,7 @@ export class OverlayMessenger {
             new Set(),
             to,
             transactionId,
+            deliverHere,
           );
         }
         this.#sendFrame(sealed.frame, to, transactionId);
@@ -471,7 +475,14 @@ export class OverlayMessenger {
     const via = [...frame.via, { type: "node" as const, id: this.#c.key.nodeId }];
     const forwarded = encodeFrame({ ...frame, ttl: frame.ttl - 1, via });
     if (destination.type === "resource") {
-      this.#hedgeOnSilence(forwarded, key, viaHex, next, envelope.transactionId);
+      this.#hedgeOnSilence(
+        forwarded,
+        key,
+        viaHex,
+        next,
+        envelope.transactionId,
+        () => this.#deliverRequest(frame, envelope, from),
+      );
     }
     this.#sendFrame(forwarded, next, envelope.transactionId);
   }
@@ -481,7 +492,9 @@ export class OverlayMessenger {
    * gets a copy too (the retransmissions to `first` go on, RFC 6940 simple reliability): a peer
    * whose next hop just died does not hold the request until that peer is dropped or the
    * originator retries. Duplicates meet the destination's answer cache; answers retrace the via
-   * list, the same on both copies.
+   * list, the same on both copies. When `first` is our predecessor and the key would be ours
+   * without it, we are its heir and hold its first replica: the request is answered here
+   * (`deliverHere`) instead of being sent round the ring to peers that still route to `first`.
    */
   #hedgeOnSilence(
     frame: Uint8Array,
@@ -489,8 +502,16 @@ export class OverlayMessenger {
     viaHex: ReadonlySet<string>,
     first: DatagramAddress,
     transactionId: Uint8Array,
+    deliverHere: () => void,
   ): void {
     this.#reroutes.set(frame, () => {
+      const isFirst = (p: PeerRef) =>
+        p.address.host === first.host && p.address.port === first.port;
+      if (this.#c.table.isResponsible(key, (p) => isFirst(p) || this.#avoid(p))) {
+        this.#hedged.inc();
+        deliverHere();
+        return;
+      }
       const alternative = this.#c.table.nextHop(
         key,
         this.#avoid,
