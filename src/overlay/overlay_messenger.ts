@@ -586,11 +586,11 @@ export class OverlayMessenger {
       opened = openMessage(frame, this.#openContext());
     } catch (error) {
       if (error instanceof MessageSecurityError && error.reason === "duplicate") {
-        // RFC 6940 section 6.2: a retransmitted request gets the answer it already had.
+        // RFC 6940 section 6.2: a retransmitted request gets the answer it already had, back along
+        // the path this copy came (an end-to-end retry or a hedged copy takes another path when a
+        // peer on the first one died: the first answer may have died with it).
         const cached = this.#answers.lookup(cacheKey, this.#c.clock.monotonic());
-        if (cached) {
-          for (const datagram of cached.datagrams) this.#transmit(datagram, cached.to);
-        }
+        if (cached) this.#replayAnswer(cached.frame, frame.via, senderHex, envelope.transactionId);
         this.#drop("duplicate");
         return;
       }
@@ -660,9 +660,7 @@ export class OverlayMessenger {
     const requester = nodeIdFromPublicKey(envelope.senderKey);
     const requesterHex = hex(requester);
     const via = request.via;
-    const last = via.at(-1);
-    const firstHopHex = last?.type === "node" ? hex(last.id) : requesterHex;
-    const to = firstHopHex === this.#selfHex ? undefined : this.addressOf(firstHopHex);
+    const to = this.#firstHopBack(via, requesterHex);
     const sealed = sealMessage({
       key: this.#c.key,
       overlayId: this.#init.overlayId,
@@ -684,12 +682,33 @@ export class OverlayMessenger {
     }
     if (to === undefined) return this.#drop("no-route");
     if (cacheKey !== undefined) {
-      this.#answers.remember(cacheKey, {
-        datagrams: fragmentFrame(sealed.frame, envelope.transactionId),
-        to,
-      }, this.#c.clock.monotonic());
+      this.#answers.remember(cacheKey, { frame: sealed.frame, to }, this.#c.clock.monotonic());
     }
     this.#sendFrame(sealed.frame, to, envelope.transactionId);
+  }
+
+  /** Where an answer to a request that came along `requestVia` goes first: its last forwarder. */
+  #firstHopBack(requestVia: readonly Destination[], requesterHex: string) {
+    const last = requestVia.at(-1);
+    const firstHopHex = last?.type === "node" ? hex(last.id) : requesterHex;
+    return firstHopHex === this.#selfHex ? undefined : this.addressOf(firstHopHex);
+  }
+
+  /**
+   * Sends a cached answer again, back along `requestVia` (the path of the copy that just arrived).
+   * The signature covers neither the via list nor the TTL, so the sealed answer is reused as is.
+   */
+  #replayAnswer(
+    cachedFrame: Uint8Array,
+    requestVia: readonly Destination[],
+    requesterHex: string,
+    transactionId: Uint8Array,
+  ): void {
+    const to = this.#firstHopBack(requestVia, requesterHex);
+    if (to === undefined) return this.#drop("no-route");
+    const answer = decodeFrame(cachedFrame, MAX_MESSAGE_BYTES) as MessageFrame;
+    const frame = encodeFrame({ ...answer, ttl: INITIAL_TTL, via: requestVia.slice(0, -1) });
+    this.#sendFrame(frame, to, transactionId);
   }
 
   #openContext() {

@@ -433,4 +433,48 @@ test("OverlayNode: lookups that meet a hop which just died get through before th
   );
 });
 
+test("OverlayNode: a retried request whose first answer died on the way back gets it along the new path", async () => {
+  // O -> F -> D: D answers, and F crashes before the answer reaches it. O's end-to-end retry goes
+  // round F; D has answered already (the replay guard) and must send its cached answer back along
+  // the retry's path, not again to the dead F.
+  const cluster = await ring(12, 31);
+  const byNode = new Map(cluster.nodes.map((n) => [n.node.nodeHex, n]));
+  let path: { o: ClusterNode; f: ClusterNode; d: ClusterNode; aor: string } | undefined;
+  for (let i = 0; i < 5000 && path === undefined; i++) {
+    const aor = `sip:r${i}@b`;
+    const key = idToBigInt(resourceId(aor));
+    for (const o of cluster.nodes) {
+      const first = o.node.table.nextHop(key);
+      const f = first === "self" || first === undefined ? undefined : byNode.get(first.hex);
+      const second = f?.node.table.nextHop(key);
+      const d = second === "self" || second === undefined ? undefined : byNode.get(second.hex);
+      if (f && d && d !== o && d.node.table.isResponsible(key)) {
+        path = { o, f, d, aor };
+        break;
+      }
+    }
+  }
+  assert.ok(path, "a two-hop path O -> F -> D");
+  const { o, f, d, aor } = path;
+  const { resource, value } = registration(d, aor, cluster.clock.now());
+  assert.ok((await cluster.settle(d.node.store(resource, [{
+    kind: SIP_REGISTRATION.id,
+    generation: 0,
+    values: [value],
+  }]))).ok);
+  await cluster.run(2_000);
+  const t0 = cluster.clock.monotonic();
+  const fetching = o.node.fetch(resource, [{
+    kind: SIP_REGISTRATION.id,
+    generation: 0,
+    selector: { model: "dictionary", keys: [] },
+  }]);
+  await cluster.run(25); // links are 10 ms: D has the request (t = 20) and its answer is on the way
+  cluster.crash(f);
+  const fetched = await cluster.settle(fetching, 20_000);
+  assert.is(valuesOf(fetched).values.length, 1);
+  const took = cluster.clock.monotonic() - t0;
+  assert.ok(took < 6_000, `answered after ${took} ms (by the first or second end-to-end retry)`);
+});
+
 test.run();

@@ -21,9 +21,12 @@ export interface AnswerKey {
   readonly transactionId: string;
 }
 
-/** An encoded answer, as sent: its datagrams after fragmentation and the hop they went to. */
+/**
+ * An encoded answer, as first sent: the sealed frame (before fragmentation) and the hop it went to.
+ * The owner may send it again along another path (a frame's via list and TTL are per-hop fields).
+ */
 export interface CachedAnswer {
-  readonly datagrams: readonly Uint8Array[];
+  readonly frame: Uint8Array;
   readonly to: DatagramAddress;
 }
 
@@ -62,8 +65,8 @@ interface Entry {
  * ```ts
  * const cache = new AnswerCache();
  * const key = { requesterId: "00ff", transactionId: "0102030405060708" };
- * cache.remember(key, { datagrams: [new Uint8Array(40)], to: { host: "192.0.2.7", port: 6084 } }, 0);
- * cache.lookup(key, 1_000)?.datagrams.length; // 1
+ * cache.remember(key, { frame: new Uint8Array(40), to: { host: "192.0.2.7", port: 6084 } }, 0);
+ * cache.lookup(key, 1_000)?.frame.length; // 40
  * cache.lookup(key, 15_000); // undefined: expired
  * ```
  */
@@ -104,7 +107,7 @@ export class AnswerCache {
     return this.#entries.size;
   }
 
-  /** Datagram bytes remembered. */
+  /** Frame bytes remembered. */
   get bytes(): number {
     return this.#bytes;
   }
@@ -117,14 +120,13 @@ export class AnswerCache {
   /**
    * Remembers the answer just sent for `key` at `now`, replacing any earlier one. An answer larger
    * than `maxBytes` on its own is not remembered (counted as "too-large"); returns whether it was.
-   * The datagrams are kept by reference: do not reuse their buffers.
+   * The frame is kept by reference: do not reuse its buffer.
    */
   remember(key: AnswerKey, answer: CachedAnswer, now: number): boolean {
     const mapKey = keyOf(key);
     const previous = this.#entries.get(mapKey);
     if (previous !== undefined) this.#remove(previous);
-    let bytes = 0;
-    for (const datagram of answer.datagrams) bytes += datagram.length;
+    const bytes = answer.frame.length;
     if (bytes > this.#maxBytes) {
       this.#counters.dropped["too-large"]++;
       return false;

@@ -13,15 +13,13 @@ function bytes(length: number, fill = 1): Uint8Array {
   return new Uint8Array(length).fill(fill);
 }
 
-test("AnswerCache.lookup() replays the datagrams remembered for a request", () => {
+test("AnswerCache.lookup() replays the answer remembered for a request", () => {
   const cache = new AnswerCache();
-  const datagrams = [bytes(1200, 1), bytes(300, 2)];
-  assert.is(cache.remember(key(1), { datagrams, to: HOP }, 0), true);
+  const frame = bytes(1_500, 1);
+  assert.is(cache.remember(key(1), { frame, to: HOP }, 0), true);
   const hit = cache.lookup(key(1), 1_000);
   assert.ok(hit);
-  assert.is(hit.datagrams.length, 2);
-  assert.is(hit.datagrams[0], datagrams[0]);
-  assert.is(hit.datagrams[1], datagrams[1]);
+  assert.is(hit.frame, frame);
   assert.is(hit.to, HOP);
   assert.is(cache.lookup(key(1), 2_000), hit, "every retransmission gets the same answer");
   assert.is(cache.bytes, 1_500);
@@ -30,7 +28,7 @@ test("AnswerCache.lookup() replays the datagrams remembered for a request", () =
 
 test("AnswerCache.lookup() keeps requesters and transactions apart", () => {
   const cache = new AnswerCache();
-  cache.remember(key(1), { datagrams: [bytes(10)], to: HOP }, 0);
+  cache.remember(key(1), { frame: bytes(10), to: HOP }, 0);
   assert.is(cache.lookup(key(2), 0), undefined, "another transaction");
   assert.is(cache.lookup(key(1, "ff".repeat(16)), 0), undefined, "another requester");
   assert.ok(
@@ -45,7 +43,7 @@ test("AnswerCache.lookup() keeps requesters and transactions apart", () => {
 
 test("AnswerCache.lookup() stops replaying an answer ttlMs after it was remembered", () => {
   const cache = new AnswerCache(); // ttlMs 15000: the request lifetime
-  cache.remember(key(1), { datagrams: [bytes(10)], to: HOP }, 5_000);
+  cache.remember(key(1), { frame: bytes(10), to: HOP }, 5_000);
   assert.ok(cache.lookup(key(1), 19_999));
   assert.is(cache.lookup(key(1), 20_000), undefined);
   assert.is(cache.size, 0);
@@ -56,9 +54,9 @@ test("AnswerCache.lookup() stops replaying an answer ttlMs after it was remember
 test("AnswerCache.sweep() drops expired answers and nextDeadline() follows the oldest", () => {
   const cache = new AnswerCache({ ttlMs: 1_000 });
   assert.is(cache.nextDeadline(), undefined);
-  cache.remember(key(1), { datagrams: [bytes(10)], to: HOP }, 0);
-  cache.remember(key(2), { datagrams: [bytes(20)], to: HOP }, 400);
-  cache.remember(key(3), { datagrams: [bytes(30)], to: HOP }, 900);
+  cache.remember(key(1), { frame: bytes(10), to: HOP }, 0);
+  cache.remember(key(2), { frame: bytes(20), to: HOP }, 400);
+  cache.remember(key(3), { frame: bytes(30), to: HOP }, 900);
   assert.is(cache.nextDeadline(), 1_000);
   assert.is(cache.sweep(999), 0);
   assert.is(cache.sweep(1_400), 2);
@@ -72,10 +70,10 @@ test("AnswerCache.sweep() drops expired answers and nextDeadline() follows the o
 
 test("AnswerCache.remember() at maxBytes drops the oldest answers until the new one fits", () => {
   const cache = new AnswerCache({ maxBytes: 100 });
-  cache.remember(key(1), { datagrams: [bytes(40)], to: HOP }, 0);
-  cache.remember(key(2), { datagrams: [bytes(20), bytes(20)], to: HOP }, 1);
+  cache.remember(key(1), { frame: bytes(40), to: HOP }, 0);
+  cache.remember(key(2), { frame: bytes(40), to: HOP }, 1);
   assert.is(cache.bytes, 80);
-  cache.remember(key(3), { datagrams: [bytes(50)], to: HOP }, 2);
+  cache.remember(key(3), { frame: bytes(50), to: HOP }, 2);
   assert.is(cache.lookup(key(1), 3), undefined, "oldest dropped");
   assert.ok(cache.lookup(key(2), 3));
   assert.ok(cache.lookup(key(3), 3));
@@ -86,8 +84,8 @@ test("AnswerCache.remember() at maxBytes drops the oldest answers until the new 
 
 test("AnswerCache.remember() refuses an answer larger than maxBytes on its own", () => {
   const cache = new AnswerCache({ maxBytes: 100 });
-  cache.remember(key(1), { datagrams: [bytes(60)], to: HOP }, 0);
-  assert.is(cache.remember(key(2), { datagrams: [bytes(60), bytes(41)], to: HOP }, 0), false);
+  cache.remember(key(1), { frame: bytes(60), to: HOP }, 0);
+  assert.is(cache.remember(key(2), { frame: bytes(101), to: HOP }, 0), false);
   assert.ok(cache.lookup(key(1), 0), "nothing dropped for an answer that could never fit");
   assert.is(cache.lookup(key(2), 0), undefined);
   assert.is(cache.counters.dropped["too-large"], 1);
@@ -96,7 +94,7 @@ test("AnswerCache.remember() refuses an answer larger than maxBytes on its own",
 
 test("AnswerCache.remember() at maxEntries drops the oldest answer", () => {
   const cache = new AnswerCache({ maxEntries: 2 });
-  for (const n of [1, 2, 3]) cache.remember(key(n), { datagrams: [bytes(10)], to: HOP }, n);
+  for (const n of [1, 2, 3]) cache.remember(key(n), { frame: bytes(10), to: HOP }, n);
   assert.is(cache.size, 2);
   assert.is(cache.lookup(key(1), 3), undefined);
   assert.is(cache.bytes, 20);
@@ -105,13 +103,13 @@ test("AnswerCache.remember() at maxEntries drops the oldest answer", () => {
 
 test("AnswerCache.remember() of a known key replaces its answer and byte count", () => {
   const cache = new AnswerCache({ maxEntries: 2 });
-  cache.remember(key(1), { datagrams: [bytes(10)], to: HOP }, 0);
-  cache.remember(key(2), { datagrams: [bytes(10)], to: HOP }, 1);
-  cache.remember(key(1), { datagrams: [bytes(25, 7)], to: HOP }, 2);
+  cache.remember(key(1), { frame: bytes(10), to: HOP }, 0);
+  cache.remember(key(2), { frame: bytes(10), to: HOP }, 1);
+  cache.remember(key(1), { frame: bytes(25, 7), to: HOP }, 2);
   assert.is(cache.size, 2);
   assert.is(cache.bytes, 35);
   assert.is(cache.counters.dropped.capacity, 0);
-  assert.equal(cache.lookup(key(1), 3)?.datagrams, [bytes(25, 7)]);
+  assert.equal(cache.lookup(key(1), 3)?.frame, bytes(25, 7));
   assert.is(cache.nextDeadline(), 15_001, "the replaced entry is now the newest");
 });
 
