@@ -131,4 +131,19 @@ test("encodeCbor: values larger than the encoder's 8 KiB slab, between small one
   assert.ok(Buffer.compare(decoded[1], big) === 0, "the 40,000 bytes intact");
 });
 
+test("decodeCbor: byte strings stay intact when the caller reuses its input buffer", () => {
+  const input = encodeCbor([new Uint8Array([1, 2, 3]), [new Uint8Array([4, 5])]]);
+  const decoded = decodeCbor(input, LIMITS) as [Uint8Array, [Uint8Array]];
+  input.fill(0xee); // a transport reusing its receive buffer for the next datagram
+  assert.equal([...decoded[0]], [1, 2, 3]);
+  assert.equal([...decoded[1][0]], [4, 5]);
+});
+
+test("decodeCbor: a Node Buffer input is copied too (Buffer.slice would only make a view)", () => {
+  const input = Buffer.from(encodeCbor([new Uint8Array([9, 8, 7])]));
+  const decoded = decodeCbor(input, LIMITS) as [Uint8Array];
+  input.fill(0);
+  assert.equal([...decoded[0]], [9, 8, 7]);
+});
+
 test.run();
