@@ -77,6 +77,11 @@ const ANSWERED_ONLY_WHEN_JOINED: ReadonlySet<number> = new Set([
 ]);
 /** How long a neighbour has to answer a stabilisation Update before it is dropped. */
 export const PROBE_MS = 5_000;
+/**
+ * Join rounds in a row in which every bootstrap peer answers "not joined" before a peer starts a
+ * ring of its own (the mesh-wide power cut: everyone back at once, each knowing only the others).
+ */
+export const REFUSED_ROUNDS_BEFORE_SEEDING = 3;
 /** How long one join attempt through one bootstrap peer may take. */
 export const JOIN_ATTEMPT_MS = 8_000;
 /** Peers remembered as fallback bootstrap peers for a rejoin. */
@@ -124,6 +129,8 @@ export class OverlayNode {
   readonly #remembered = new Map<string, DatagramAddress>();
   #joining = false;
   #seedAfterRefusal = false;
+  /** Join rounds in a row in which every candidate was alive but outside the ring. */
+  #refusedRounds = 0;
   /** Neighbours with a probe in flight (hex ids). */
   readonly #probing = new Set<string>();
   /** Which of the farther neighbours this round's extra probe goes to. */
@@ -264,11 +271,15 @@ export class OverlayNode {
     // Peers that all restarted together (a power cut) find each other alive but outside the ring,
     // each refusing the others: after a round in which every candidate did so we may start a ring
     // ourselves, and the next rounds merge the rings of one (a joined peer admits).
+    // Several rounds in a row: a single refusal is usually a bootstrap peer whose own join is a
+    // moment from done, and a peer that seeded then would start a second ring during growth.
     if (
       candidates.length > 0 && refusedByUnjoined === candidates.length &&
       this.table.successors().length === 0
     ) {
-      this.#seedAfterRefusal = true;
+      if (++this.#refusedRounds >= REFUSED_ROUNDS_BEFORE_SEEDING) this.#seedAfterRefusal = true;
+    } else {
+      this.#refusedRounds = 0;
     }
     // Alone by choice (no bootstrap peers), or a seed (listed in its own bootstrap list) that
     // reached none of the others: a ring of one, which the partition check merges later.

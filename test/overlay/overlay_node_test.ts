@@ -477,4 +477,23 @@ test("OverlayNode: a retried request whose first answer died on the way back get
   assert.ok(took < 6_000, `answered after ${took} ms (by the first or second end-to-end retry)`);
 });
 
+test("OverlayNode: a peer whose only bootstrap peer is still joining waits for it instead of starting a ring of its own", async () => {
+  // Partition checks (which would merge a second ring) are kept out of the way.
+  const cluster = new OverlayCluster({ seed: 5, nodeInit: { partitionCheckMs: 600_000 } });
+  const first = cluster.add();
+  await cluster.run(100);
+  for (let i = 0; i < 3; i++) {
+    cluster.add([first.address]);
+    await cluster.run(300);
+  }
+  await cluster.run(30_000);
+  const b = cluster.add([first.address]);
+  const c = cluster.add([b.address]); // its Join reaches b before b's own Join is answered
+  await cluster.run(100);
+  const d = cluster.add([c.address]); // a ring of one at c would admit d: a second ring
+  await cluster.run(60_000);
+  assert.ok(b.node.joined && c.node.joined && d.node.joined);
+  assert.equal(consistent(cluster), [], "one ring");
+});
+
 test.run();
