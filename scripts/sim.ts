@@ -65,6 +65,8 @@ for (const run of runs) {
     records: 200,
     ...(run.medianSessionMs ? { medianSessionMs: run.medianSessionMs, churnMs } : {}),
     ...(stats ? { metrics: stats } : {}),
+    onProgress: (line) =>
+      console.error(`  ${run.name}: ${line} (${(performance.now() / 1000).toFixed(0)} s)`),
   });
   if (stats) {
     printStats(stats);
