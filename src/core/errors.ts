@@ -17,6 +17,8 @@ export type SuperpeerErrorCode =
   | "OVERLAY_SECURITY"
   | "OVERLAY_STORAGE"
   | "OVERLAY_REQUEST"
+  | "STUN_DECODE"
+  | "STUN_ENCODE"
   | "TRANSPORT";
 
 /**
