@@ -19,6 +19,7 @@ import {
   encodeRequestedTransport,
   encodeReservationToken,
   encodeXorPeerAddress,
+  type StunAddress,
   StunAttribute,
   StunMessageBuilder,
 } from "../../src/codec/stun/mod.ts";
@@ -59,11 +60,11 @@ function ready(init = {}) {
   return { ...h, client, relayPort: relayed.port };
 }
 
-function permit(client: TestClient, peer = PEER) {
+function permit(client: TestClient, peer: StunAddress = PEER) {
   return client.request(CREATE_PERMISSION, (b) => encodeXorPeerAddress(b, peer));
 }
 
-function bind(client: TestClient, channel: number, peer = PEER) {
+function bind(client: TestClient, channel: number, peer: StunAddress = PEER) {
   return client.request(CHANNEL_BIND, (b) => {
     encodeChannelNumber(b, channel);
     encodeXorPeerAddress(b, peer);
@@ -349,7 +350,7 @@ test("TurnServer.handle() answers CreatePermission with 400, 403, 443 and 508", 
   assert.is(errorOf(client.request(CREATE_PERMISSION).response), 400);
   assert.is(errorOf(permit(client, { family: 4, host: "127.0.0.1", port: 1 }).response), 403);
   assert.is(
-    errorOf(permit(client, { family: 6, host: "2001:db8::1", port: 1 } as never).response),
+    errorOf(permit(client, { family: 6, host: "2001:db8::1", port: 1 }).response),
     443,
   );
   const two = client.request(CREATE_PERMISSION, (b) => {
@@ -463,7 +464,7 @@ test("TurnServer.handle() answers ChannelBind errors 400, 403, 443 and rebinding
   assert.is(errorOf(bind(client, 0x5000).response), 400);
   assert.is(errorOf(bind(client, 0x4000, { family: 4, host: "127.0.0.1", port: 9 }).response), 403);
   assert.is(
-    errorOf(bind(client, 0x4000, { family: 6, host: "2001:db8::1", port: 9 } as never).response),
+    errorOf(bind(client, 0x4000, { family: 6, host: "2001:db8::1", port: 9 }).response),
     443,
   );
   assert.is(errorOf(bind(client, 0x4000).response), 0);
