@@ -75,11 +75,6 @@ const ANSWERED_ONLY_WHEN_JOINED: ReadonlySet<number> = new Set([
   MessageCode.RouteQueryReq,
   MessageCode.AppAttachReq,
 ]);
-/** Requests only ring members send: their senders may become fingers. */
-const MAINTENANCE_REQUESTS: ReadonlySet<number> = new Set([
-  MessageCode.UpdateReq,
-  MessageCode.RouteQueryReq,
-]);
 /** How long a neighbour has to answer a stabilisation Update before it is dropped. */
 export const PROBE_MS = 5_000;
 /**
@@ -129,8 +124,6 @@ export class OverlayNode {
   #stabilizeMs: number;
   #changes = 0;
   #nextFinger = 0;
-  /** When each finger slot was last filled (monotonic ms). */
-  readonly #fingerSetAt: number[] = [];
   #lastPredecessor: PeerRef | undefined;
   /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
   readonly #remembered = new Map<string, DatagramAddress>();
@@ -481,13 +474,6 @@ export class OverlayNode {
     const sender = request.opened.senderNodeId;
     this.#dropped.delete(hex(sender)); // it just spoke to us: alive, whatever we concluded before
     this.#heard(hex(sender));
-    // A peer that sent us its own maintenance request (no forwarder) is a ring member, alive at
-    // `from`, with its signature and admission checked: a finger candidate. Only Update and
-    // RouteQuery count: clients (tools, tests) send Stores and Fetches but route nothing, and a
-    // forwarder's via entry is not signed by it.
-    if (request.via.length === 0 && MAINTENANCE_REQUESTS.has(body.code)) {
-      this.#offerFinger(sender, request.from);
-    }
     // The peer that forwarded this to us chose us as the next hop: it is alive and, for a request
     // we are responsible for, most likely our predecessor. Offering it to the neighbour lists is
     // how a peer whose predecessors all failed finds the new ones without a search.
@@ -793,44 +779,10 @@ export class OverlayNode {
     }
   }
 
-  /**
-   * Puts a peer that just spoke to us into its finger slot when that slot is empty: any live peer
-   * inside the arc is a correct finger (RFC 6940 section 10.3 picks them at random), and this one
-   * costs no lookup.
-   */
-  #offerFinger(nodeId: Uint8Array, address: DatagramAddress): void {
-    if (!this.#joined) return;
-    const id = idToBigInt(nodeId);
-    const index = this.table.fingerIndexOf(id);
-    if (index < 0 || this.table.fingers()[index] !== undefined) return;
-    const nodeHex = hex(nodeId);
-    if (this.#dropped.has(nodeHex)) return;
-    this.table.setFinger(index, this.table.get(nodeHex) ?? peerRef(nodeId, address));
-    this.messenger.learn(nodeHex, address);
-    this.#fingerSetAt[index] = this.#c.clock.monotonic();
-  }
-
-  /**
-   * Looks up a fresh finger for the next slot that is empty or was last set more than one cycle
-   * (fingerRefreshMs x finger count) ago; slots filled since, by a lookup or by a peer that spoke
-   * to us, are skipped. One lookup per call at most. (Marking arcs found empty as fresh for a
-   * cycle too was tried: at N = 1,000 under 1.4-minute churn the arcs found empty while the ring
-   * grew stayed empty too long, 7.4 -> 8.6 hops.)
-   */
   async #refreshFinger(): Promise<void> {
     if (!this.#running || this.table.peers().length === 0) return;
-    const cycle = (this.#init.fingerRefreshMs ?? 10_000) * this.table.fingerCount;
-    const now = this.#c.clock.monotonic();
-    const due = (i: number) =>
-      this.table.fingers()[i] === undefined || now - (this.#fingerSetAt[i] ?? 0) >= cycle;
-    let index = this.#nextFinger;
-    let tried = 0;
-    while (tried < this.table.fingerCount && !due(index)) {
-      index = (index + 1) % this.table.fingerCount;
-      tried++;
-    }
-    if (tried === this.table.fingerCount) return; // every slot is fresh
-    this.#nextFinger = (index + 1) % this.table.fingerCount;
+    const index = this.#nextFinger;
+    this.#nextFinger = (this.#nextFinger + 1) % this.table.fingerCount;
     const arc = this.table.fingerArc(index);
     const target = randomInRange(arc.start, arc.length, this.#c.randomBytes);
     try {
@@ -840,7 +792,6 @@ export class OverlayNode {
       const end = (arc.start + arc.length - 1n) % (1n << 128n);
       if (peer && inArc(peer.id, (arc.start - 1n + (1n << 128n)) % (1n << 128n), end)) {
         this.table.setFinger(index, peer);
-        this.#fingerSetAt[index] = this.#c.clock.monotonic();
       } else {
         // No peer in this arc: the smaller arcs after it are almost surely empty too (they only fill
         // once the ring has about 2^index peers), so start again from the largest.

@@ -122,15 +122,6 @@ export class RoutingTable {
     this.#cached = undefined;
   }
 
-  /** The finger whose arc holds `id`, or -1 when none does (a peer that close is a neighbour's). */
-  fingerIndexOf(id: bigint): number {
-    const distance = clockwise(this.self.id, id);
-    if (distance === 0n) return -1;
-    // Arc i holds distances [2^(127-i), 2^(128-i)): those with 128 - i significant bits.
-    const index = RING_BITS - distance.toString(2).length;
-    return index < this.fingerCount ? index : -1;
-  }
-
   /** The arc of finger `index`: [start, start + length). */
   fingerArc(index: number): { start: bigint; length: bigint } {
     const length = 1n << BigInt(RING_BITS - 1 - index);

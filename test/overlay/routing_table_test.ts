@@ -170,19 +170,4 @@ test("RoutingTable: greedy routing over full tables reaches the responsible node
   assert.ok(mean <= 0.5 * Math.log2(n) + 1 + 1, `mean ${mean.toFixed(2)} hops`);
 });
 
-test("RoutingTable fingerIndexOf(): the arc a peer falls in, -1 when too close for any finger", () => {
-  const table = new RoutingTable(at(0n));
-  assert.is(table.fingerIndexOf(1n << 127n), 0, "the far half");
-  assert.is(table.fingerIndexOf(RING_SIZE - 1n), 0);
-  assert.is(table.fingerIndexOf((1n << 127n) - 1n), 1);
-  assert.is(table.fingerIndexOf(1n << 112n), 15, "the smallest of 16 arcs");
-  assert.is(table.fingerIndexOf((1n << 112n) - 1n), -1, "closer than any finger arc");
-  assert.is(table.fingerIndexOf(0n), -1, "ourselves");
-  for (let i = 0; i < 16; i++) {
-    const arc = table.fingerArc(i);
-    assert.is(table.fingerIndexOf(arc.start), i);
-    assert.is(table.fingerIndexOf(arc.start + arc.length - 1n), i);
-  }
-});
-
 test.run();
