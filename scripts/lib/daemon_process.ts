@@ -33,7 +33,7 @@ const HARD_KILL_MS = 150_000;
 const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 
 /**
- * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set dataDir=<temp> ...extra` and waits for the
+ * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set relay.port=0 --set dataDir=<temp> ...extra` and waits for the
  * ops endpoint's URL in the log.
  */
 export async function startDaemonProcess(
@@ -51,6 +51,8 @@ export async function startDaemonProcess(
       "ops.port=0",
       "--set",
       "overlay.port=0",
+      "--set",
+      "relay.port=0",
       "--set",
       `dataDir=${dataDir}`,
       ...extra,

@@ -14,7 +14,9 @@ import { LogSink } from "./log_sink.ts";
 import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { OverlayService } from "./overlay_service.ts";
+import { openUdpTransport } from "../transport/udp_transport.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
+import { RelayService } from "./relay_service.ts";
 import {
   installCrashGuards,
   installSignalHandlers,
@@ -155,6 +157,18 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       key: nodeKey,
     });
     daemon.register(overlay);
+  }
+  if (config.relay.enabled) {
+    const udpLogger = sink.logger("superpeer:transport:udp");
+    daemon.register(
+      new RelayService(config.relay, {
+        logger: (name) => sink.logger(name),
+        metrics: registry,
+        clock,
+        openTransport: (address) =>
+          openUdpTransport(address, { logger: udpLogger, metrics: registry }),
+      }),
+    );
   }
   let ops: OpsHttpService | undefined;
   if (config.ops.enabled) {

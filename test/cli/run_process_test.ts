@@ -26,6 +26,7 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
   assert.match(status.nodeId, /^[0-9a-f]{32}$/);
   assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [
     ["overlay", "running"],
+    ["relay", "running"],
     ["ops", "running"],
   ]);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);

@@ -1,6 +1,18 @@
 import type { ConfigIssue } from "../../core/errors.ts";
 import type { LogLevel } from "../../core/logger.ts";
 import type { AdmissionMode } from "../../identity/admission.ts";
+import {
+  DEFAULT_MAX_ALLOCATION_BYTES_PER_SECOND,
+  DEFAULT_MAX_ALLOCATIONS,
+  DEFAULT_MAX_ALLOCATIONS_PER_CLIENT_IP,
+  DEFAULT_MAX_ALLOCATIONS_PER_USER,
+  DEFAULT_MAX_CHANNELS_PER_ALLOCATION,
+  DEFAULT_MAX_PERMISSIONS_PER_ALLOCATION,
+  DEFAULT_MAX_RELAY_PORT,
+  DEFAULT_MAX_TOTAL_BYTES_PER_SECOND,
+  DEFAULT_MIN_RELAY_PORT,
+} from "../../relay/constants.ts";
+import { PeerPolicy } from "../../relay/peer_policy.ts";
 import type { Section } from "./schema.ts";
 
 export type LogFormat = "logfmt" | "json";
@@ -44,7 +56,32 @@ export interface SuperpeerConfig {
     readonly sharedSecretFile: string;
     readonly replayWindowSeconds: number;
   };
+  readonly relay: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly relayHost: string;
+    readonly portMin: number;
+    readonly portMax: number;
+    readonly realm: string;
+    readonly users: readonly string[];
+    readonly authSecrets: readonly string[];
+    readonly maxAllocations: number;
+    readonly maxAllocationsPerUser: number;
+    readonly maxAllocationsPerClientIp: number;
+    readonly maxPermissionsPerAllocation: number;
+    readonly maxChannelsPerAllocation: number;
+    readonly allocationBytesPerSecond: number;
+    readonly totalBytesPerSecond: number;
+    readonly allowPeers: readonly string[];
+    readonly denyPeers: readonly string[];
+    readonly allowLoopbackPeers: boolean;
+    readonly allowRfc5766Channels: boolean;
+  };
 }
+
+/** Default UDP port of the TURN relay (RFC 8656 section 4: STUN and TURN over UDP use 3478). */
+export const DEFAULT_RELAY_PORT = 3478;
 
 /** Default UDP port of the overlay: the port IANA registered for RELOAD (reload-config/p2p-sip). */
 export const DEFAULT_OVERLAY_PORT = 6084;
@@ -58,6 +95,18 @@ export const DEFAULT_OPS_PORT = 8470;
 // Literal IPv4 or IPv6 address (no host names: nothing here resolves DNS at start-up).
 const IP_LITERAL =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
+// Literal IP address or empty (relay.relayHost: empty means the same as relay.host).
+const IP_LITERAL_OR_EMPTY = new RegExp(`^(?:${IP_LITERAL.source.slice(1, -1)})?$`);
+
+// A static TURN user: name, a colon, the 32 hex digits of MD5(name:realm:password) (RFC 8489
+// section 9.2.2, what coturn's `turnadmin -k` prints).
+// deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
+const TURN_USER = /^[^\u0000-\u001f\u007f]{1,127}:[0-9a-fA-F]{32}$/;
+
+// An IPv4 or IPv6 block in CIDR notation (the prefix may be left out for one address); the peer
+// policy parses it again at start-up and crossFieldIssues reports what it rejects.
+const CIDR = /^[0-9A-Fa-f:.]+(?:\/\d{1,3})?$/;
 
 // Overlay names are hashed into the overlay id after a 0x00 separator: no control characters.
 // deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
@@ -293,6 +342,144 @@ export const CONFIG_SCHEMA: Section = {
         },
       },
     },
+    relay: {
+      kind: "section",
+      doc: "The TURN relay (RFC 8656 over UDP) and STUN Binding server",
+      fields: {
+        enabled: {
+          kind: "boolean",
+          doc:
+            "Run the TURN/STUN server; the default binds loopback only, so a bare start exposes no relay.",
+        },
+        host: {
+          kind: "string",
+          pattern: IP_LITERAL,
+          patternHint: "an IPv4 or IPv6 address literal",
+          doc:
+            "Address the TURN listening UDP socket binds; `0.0.0.0` or `::` needs `relayHost` set.",
+        },
+        port: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc:
+            "UDP port of the TURN listener (3478 is STUN/TURN's registered port); 0 picks a free one.",
+        },
+        relayHost: {
+          kind: "string",
+          pattern: IP_LITERAL_OR_EMPTY,
+          patternHint: "an IPv4 or IPv6 address literal, not a wildcard, or empty",
+          doc:
+            "Address relay sockets bind and XOR-RELAYED-ADDRESS advertises (its family is the one offered); empty means `host`.",
+        },
+        portMin: {
+          kind: "integer",
+          min: 1024,
+          max: 65535,
+          doc:
+            "First relay port (keep the range outside the kernel's ephemeral ports, 32768-60999 on Linux).",
+        },
+        portMax: {
+          kind: "integer",
+          min: 1024,
+          max: 65535,
+          doc: "Last relay port; each allocation holds one port (and one open file).",
+        },
+        realm: {
+          kind: "string",
+          maxLength: 127,
+          pattern: OVERLAY_NAME,
+          patternHint: "1 to 127 characters, no control characters",
+          doc: "REALM of the long-term credentials; static user keys are made for one realm.",
+        },
+        users: {
+          kind: "stringList",
+          maxItems: 1024,
+          pattern: TURN_USER,
+          patternHint:
+            "`name:key` with the 32-hex-digit MD5 long-term key (as coturn `turnadmin -k` prints it)",
+          doc:
+            "Static TURN users as `name:MD5(name:realm:password)` in hex (the RFC 8489 long-term key, never the password).",
+        },
+        authSecrets: {
+          kind: "stringList",
+          maxItems: 8,
+          pattern: /^.{1,256}$/,
+          patternHint: "a non-empty secret of at most 256 characters",
+          doc:
+            "TURN REST API shared secrets (coturn `use-auth-secret`): username `<expiry>:<user>`, password base64(HMAC-SHA1(secret, username)); all are accepted.",
+        },
+        maxAllocations: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "Allocations on the whole relay; more are refused with 508.",
+        },
+        maxAllocationsPerUser: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "Allocations of one username; more are refused with 486.",
+        },
+        maxAllocationsPerClientIp: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "Allocations from one client IP address; more are refused with 486.",
+        },
+        maxPermissionsPerAllocation: {
+          kind: "integer",
+          min: 1,
+          max: 4096,
+          doc: "Peer IPs one allocation may hold permissions for; more are refused with 508.",
+        },
+        maxChannelsPerAllocation: {
+          kind: "integer",
+          min: 1,
+          max: 4096,
+          doc: "Channel bindings of one allocation; more are refused with 508.",
+        },
+        allocationBytesPerSecond: {
+          kind: "integer",
+          min: 0,
+          max: 1_250_000_000,
+          unit: "B/s",
+          doc:
+            "Relayed bytes per second of one allocation, both directions (a TURN-loop brake); 0 is unlimited.",
+        },
+        totalBytesPerSecond: {
+          kind: "integer",
+          min: 0,
+          max: 12_500_000_000,
+          unit: "B/s",
+          doc: "Relayed bytes per second of the whole relay; 0 is unlimited.",
+        },
+        allowPeers: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: CIDR,
+          patternHint: "a CIDR block, `10.0.0.0/8` or `fd00::/8`",
+          doc: "Peer blocks always allowed, even inside a denied block (an operator's mesh).",
+        },
+        denyPeers: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: CIDR,
+          patternHint: "a CIDR block, `10.0.0.0/8` or `fd00::/8`",
+          doc:
+            "Peer blocks denied besides the built-in list (this network, loopback, link-local, multicast, reserved, Teredo, 6to4).",
+        },
+        allowLoopbackPeers: {
+          kind: "boolean",
+          doc: "Relay to 127.0.0.0/8 and ::1 (local tests and interop only).",
+        },
+        allowRfc5766Channels: {
+          kind: "boolean",
+          doc:
+            "Accept RFC 5766 channel numbers 0x4000-0x7FFF (Debian's coturn 4.6.1 test client) besides RFC 8656's 0x4000-0x4FFF.",
+        },
+      },
+    },
   },
 };
 
@@ -320,6 +507,28 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     sharedSecretFile: "",
     replayWindowSeconds: 300,
   },
+  relay: {
+    enabled: true,
+    host: "127.0.0.1",
+    port: DEFAULT_RELAY_PORT,
+    relayHost: "",
+    portMin: DEFAULT_MIN_RELAY_PORT,
+    portMax: DEFAULT_MAX_RELAY_PORT,
+    realm: "superpeer",
+    users: [],
+    authSecrets: [],
+    maxAllocations: DEFAULT_MAX_ALLOCATIONS,
+    maxAllocationsPerUser: DEFAULT_MAX_ALLOCATIONS_PER_USER,
+    maxAllocationsPerClientIp: DEFAULT_MAX_ALLOCATIONS_PER_CLIENT_IP,
+    maxPermissionsPerAllocation: DEFAULT_MAX_PERMISSIONS_PER_ALLOCATION,
+    maxChannelsPerAllocation: DEFAULT_MAX_CHANNELS_PER_ALLOCATION,
+    allocationBytesPerSecond: DEFAULT_MAX_ALLOCATION_BYTES_PER_SECOND,
+    totalBytesPerSecond: DEFAULT_MAX_TOTAL_BYTES_PER_SECOND,
+    allowPeers: [],
+    denyPeers: [],
+    allowLoopbackPeers: false,
+    allowRfc5766Channels: false,
+  },
 };
 
 /**
@@ -338,6 +547,56 @@ export function crossFieldIssues(config: SuperpeerConfig): ConfigIssue[] {
       path: "overlay.operatorPublicKey",
       message:
         'required when overlay.admission is "operator" (the operator\'s public key, as `superpeer keygen` prints it)',
+    });
+  }
+  issues.push(...relayIssues(config.relay));
+  return issues;
+}
+
+/** The relay address that `relay.relayHost` resolves to: itself, or `relay.host` when empty. */
+export function relayHostOf(relay: SuperpeerConfig["relay"]): string {
+  return relay.relayHost === "" ? relay.host : relay.relayHost;
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === "0.0.0.0" || /^[0:]+$/.test(host);
+}
+
+function relayIssues(relay: SuperpeerConfig["relay"]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (relay.portMin > relay.portMax) {
+    issues.push({
+      path: "relay.portMin",
+      message: `must not be above relay.portMax (${relay.portMin} > ${relay.portMax})`,
+    });
+  }
+  const relayHost = relayHostOf(relay);
+  if (isWildcardHost(relayHost)) {
+    issues.push({
+      path: "relay.relayHost",
+      message: relay.relayHost === ""
+        ? `required when relay.host is a wildcard (${relay.host}): XOR-RELAYED-ADDRESS needs a concrete address`
+        : "must be a concrete address, not a wildcard: XOR-RELAYED-ADDRESS carries it",
+    });
+  }
+  const seen = new Set<string>();
+  relay.users.forEach((entry, i) => {
+    const name = entry.slice(0, entry.lastIndexOf(":"));
+    if (seen.has(name)) {
+      issues.push({ path: `relay.users[${i}]`, message: `user "${name}" is listed twice` });
+    }
+    seen.add(name);
+  });
+  for (const key of ["allowPeers", "denyPeers"] as const) {
+    relay[key].forEach((block, i) => {
+      try {
+        new PeerPolicy(key === "allowPeers" ? { allow: [block] } : { deny: [block] });
+      } catch (error) {
+        issues.push({
+          path: `relay.${key}[${i}]`,
+          message: `not a CIDR block: ${(error as Error).message}`,
+        });
+      }
     });
   }
   return issues;
