@@ -170,21 +170,16 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
     );
   };
 
+  /** Bounded load every run shares: one allocation per client (-c), 2 clients x 50 messages of 120 B, 10 ms apart. */
+  const LOAD = ["-c", "-n", "50", "-l", "120", "-m", "2", "-z", "10"];
+
   test("turnutils_uclient over UDP with channels (-c -n 50 -l 120 -m 2 -z 10): every message echoed", async () => {
     await expectEveryMessageBack("channels", [
       "-u",
       USER,
       "-w",
       PASSWORD,
-      "-c",
-      "-n",
-      "50",
-      "-l",
-      "120",
-      "-m",
-      "2",
-      "-z",
-      "10",
+      ...LOAD,
     ]);
   });
 
@@ -195,15 +190,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       "-w",
       PASSWORD,
       "-s",
-      "-c",
-      "-n",
-      "50",
-      "-l",
-      "120",
-      "-m",
-      "2",
-      "-z",
-      "10",
+      ...LOAD,
     ]);
   });
 
@@ -213,15 +200,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       "bob",
       "-W",
       SECRET,
-      "-c",
-      "-n",
-      "50",
-      "-l",
-      "120",
-      "-m",
-      "2",
-      "-z",
-      "10",
+      ...LOAD,
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Seeded, bounded fuzzing of the STUN/TURN codec: inputs mutated from a corpus (the RFC 5769 vectors
 // and messages of our own, built with the codec: every attribute, ChannelData frames) plus
 // structured random messages. Every decode must succeed or throw StunDecodeError, nothing else.
+import { prng } from "../../../scripts/lib/overlay_fuzz.ts";
 import {
   type ChannelDataHeader,
   decodeChannelDataHeader,
@@ -100,17 +101,8 @@ export interface StunFuzzReport {
   readonly crashes: StunFuzzCrash[];
 }
 
-/** mulberry32: small, fast, seedable (deterministic runs, reproducible crashes). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The overlay fuzz's seedable PRNG (mulberry32): one generator for every fuzz in the project.
+export { prng };
 
 const KEY = shortTermKey(RFC5769_PASSWORD);
 const LONG_KEY = longTermKey(LONG_TERM_CREDENTIALS);
