@@ -77,7 +77,9 @@ export {
   type SendToClientAction,
   type SendToPeerAction,
   type TurnAction,
-  TurnServer,
-  type TurnServerComponents,
-  type TurnServerInit,
-} from "./turn_server.ts";
+} from "./turn_actions.ts";
+export { RelayCounters } from "./relay_counters.ts";
+export { live, MAX_RELAY_PAYLOAD, RelayForwarder } from "./relay_forwarder.ts";
+export { type Authenticated, LongTermAuthenticator } from "./long_term_auth.ts";
+export { type Reservation, ReservationBook } from "./reservations.ts";
+export { TurnServer, type TurnServerComponents, type TurnServerInit } from "./turn_server.ts";

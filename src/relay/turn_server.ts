@@ -18,35 +18,24 @@
  * @module
  */
 import {
-  type ChannelDataHeader,
-  type ChannelNumberOptions,
   checkFingerprint,
-  checkMessageIntegrity,
   decodeAdditionalAddressFamily,
-  decodeChannelDataHeader,
   decodeChannelNumber,
   decodeEvenPort,
   decodeLifetime,
-  decodeNonce,
-  decodeRealm,
   decodeRequestedAddressFamily,
   decodeRequestedTransport,
   decodeReservationToken,
   decodeStunMessage,
-  decodeUsername,
   decodeXorAddress,
   DEFAULT_UNDERSTOOD_ATTRIBUTES,
   encodeAddressErrorCode,
-  encodeChannelDataHeader,
   encodeErrorCode,
   encodeLifetime,
-  encodeNonce,
-  encodeRealm,
   encodeReservationToken,
   encodeSoftware,
   encodeUnknownAttributes,
   encodeXorMappedAddress,
-  encodeXorPeerAddress,
   encodeXorRelayedAddress,
   isChannelData,
   isStunMessage,
@@ -58,7 +47,6 @@ import {
   StunErrorCode,
   type StunMessage,
   StunMessageBuilder,
-  StunMessageType,
   StunMethod,
   TRANSPORT_PROTOCOL_UDP,
   UNSUPPORTED_FAMILY,
@@ -66,13 +54,8 @@ import {
 import type { Clock } from "../core/clock.ts";
 import { bytesToHex } from "../core/hex.ts";
 import { type Logger, silentLogger } from "../core/logger.ts";
-import type { Counter, Gauge, Metrics } from "../core/metrics.ts";
-import {
-  type Allocation,
-  AllocationTable,
-  type AllocationTableInit,
-  type TableRefusal,
-} from "./allocation_table.ts";
+import type { Metrics } from "../core/metrics.ts";
+import { type Allocation, AllocationTable, type AllocationTableInit } from "./allocation_table.ts";
 import {
   DEFAULT_ALLOCATION_LIFETIME_S,
   DEFAULT_BURST_SECONDS,
@@ -85,75 +68,16 @@ import {
 } from "./constants.ts";
 import type { CredentialStore } from "./credentials.ts";
 import { type FiveTuple, fiveTupleKey, type HostPort } from "./five_tuple.ts";
+import { LongTermAuthenticator } from "./long_term_auth.ts";
 import { NonceManager } from "./nonce.ts";
 import { PeerPolicy, type PeerPolicyInit, type PortRange } from "./peer_policy.ts";
 import { RelayPortPool } from "./port_pool.ts";
+import { RelayCounters } from "./relay_counters.ts";
+import { live, RelayForwarder } from "./relay_forwarder.ts";
+import { attempt, Refusal, stunAddress } from "./refusal.ts";
+import { ReservationBook } from "./reservations.ts";
 import { ResponseCache } from "./response_cache.ts";
-import { TokenBucket } from "./token_bucket.ts";
-
-/** Send `bytes` to the client of `to` (on the listening socket the request came in on). */
-export interface SendToClientAction {
-  readonly kind: "send";
-  readonly to: FiveTuple;
-  readonly bytes: Uint8Array;
-}
-
-/**
- * Bind a UDP relay socket on `host`:`port` for a new allocation, before carrying out the next
- * action. If the bind fails: send `failure` (a 508 answer) to `to` instead of the success
- * response that follows, and call relayOpenFailed(port).
- */
-export interface OpenRelayAction {
-  readonly kind: "open-relay";
-  readonly family: 4 | 6;
-  readonly host: string;
-  readonly port: number;
-  readonly to: FiveTuple;
-  readonly failure: Uint8Array;
-}
-
-/** Close the relay socket on `port` (allocation deleted or expired). */
-export interface CloseRelayAction {
-  readonly kind: "close-relay";
-  readonly port: number;
-}
-
-/** Send `bytes[offset, offset + length)` from relay port `relayPort` to `peer`. */
-export interface SendToPeerAction {
-  readonly kind: "to-peer";
-  readonly relayPort: number;
-  readonly peer: HostPort;
-  readonly bytes: Uint8Array;
-  readonly offset: number;
-  readonly length: number;
-}
-
-/** What the I/O layer is asked to do. */
-export type TurnAction = SendToClientAction | OpenRelayAction | CloseRelayAction | SendToPeerAction;
-
-/**
- * A datagram for a peer, from fromClientChannelData(): one object reused for every call, valid
- * until the next call (send it before handing the server another packet).
- */
-export interface PeerDatagram {
-  relayPort: number;
-  peer: HostPort;
-  bytes: Uint8Array;
-  offset: number;
-  length: number;
-}
-
-/**
- * A message for a client, from fromPeer(): `buffer[0, length)`, in a buffer the server reuses;
- * valid until the next call.
- */
-export interface ClientDatagram {
-  to: FiveTuple;
-  buffer: Uint8Array;
-  length: number;
-  /** "channel" (ChannelData) or "data" (Data indication). */
-  framing: "channel" | "data";
-}
+import type { ClientDatagram, DropReason, PeerDatagram, TurnAction } from "./turn_actions.ts";
 
 /** Options of a TurnServer. */
 export interface TurnServerInit extends AllocationTableInit {
@@ -212,48 +136,6 @@ export interface TurnServerComponents {
   readonly randomBytes?: (target: Uint8Array) => void;
 }
 
-/** Why a packet was dropped: the `reason` label of superpeer_relay_dropped_total. */
-export type DropReason =
-  | "not_stun"
-  | "malformed"
-  | "fingerprint"
-  | "unexpected_class"
-  | "no_allocation"
-  | "bad_indication"
-  | "unknown_attribute"
-  | "family_mismatch"
-  | "no_permission"
-  | "no_channel"
-  | "policy"
-  | "loop"
-  | "too_large"
-  | "bandwidth_allocation"
-  | "bandwidth_total"
-  | "internal";
-
-/** Why a request was refused: the `reason` label of superpeer_relay_refused_total. */
-export type RefusalReason =
-  | TableRefusal
-  | "unauthenticated"
-  | "stale_nonce"
-  | "bad_request"
-  | "unknown_attribute"
-  | "allocation_mismatch"
-  | "wrong_credentials"
-  | "unsupported_transport"
-  | "family_not_supported"
-  | "peer_family_mismatch"
-  | "forbidden"
-  | "ports_full"
-  | "reservation"
-  | "relay_bind_failed";
-
-interface Reservation {
-  readonly port: number;
-  readonly family: 4 | 6;
-  readonly expiresAt: number;
-}
-
 /** Per-request state while it is answered. */
 interface Request {
   readonly message: StunMessage;
@@ -267,23 +149,12 @@ interface Request {
   readonly actions: TurnAction[];
 }
 
-/** Thrown inside request handling to answer with an error; never escapes the server. */
-class Refusal {
-  constructor(
-    readonly code: number,
-    readonly reason: RefusalReason,
-    readonly text?: string,
-  ) {}
-}
-
 const NO_ACTIONS: readonly TurnAction[] = Object.freeze([]);
 const UNDERSTOOD: ReadonlySet<number> = new Set(
   // RFC 8656 section 7.2 step 4: a relay that cannot set DF treats DONT-FRAGMENT as unknown
   [...DEFAULT_UNDERSTOOD_ATTRIBUTES].filter((t) => t !== StunAttribute.DontFragment),
 );
 const DECODE_OPTIONS = Object.freeze({ understood: UNDERSTOOD });
-/** Largest payload a ChannelData or Data indication can carry to a client. */
-const MAX_RELAY_PAYLOAD = 0xffff;
 const LOG_INTERVAL_MS = 60_000;
 
 /**
@@ -307,48 +178,21 @@ export class TurnServer {
   readonly #relayIpv6: string | undefined;
   readonly #defaultLifetime: number;
   readonly #maxLifetime: number;
-  readonly #channelOptions: ChannelNumberOptions;
+  readonly #channelOptions: { readonly allowRfc5766Range: boolean };
   readonly #maxReservations: number;
   readonly #clock: Clock;
-  readonly #credentials: CredentialStore;
   readonly #logger: Logger;
   readonly #randomBytes: (target: Uint8Array) => void;
-  readonly #nonces: NonceManager;
+  readonly #auth: LongTermAuthenticator;
   readonly #policy: PeerPolicy;
   readonly #ports: RelayPortPool;
   readonly #table: AllocationTable;
   readonly #cache: ResponseCache;
-  readonly #totalBucket: TokenBucket;
-  readonly #reservations = new Map<string, Reservation>();
+  readonly #reservations = new ReservationBook();
   readonly #builder = new StunMessageBuilder();
-  /** Data indications to clients are built here, apart from responses. */
-  readonly #dataBuilder = new StunMessageBuilder();
-  readonly #channelOut = new Uint8Array(4 + MAX_RELAY_PAYLOAD + 3);
-  readonly #header: ChannelDataHeader = { channel: 0, length: 0 };
-  readonly #transactionId = new Uint8Array(12);
-  readonly #peerAddress = { family: 4 as 4 | 6, host: "", port: 0 };
-  readonly #toPeer: PeerDatagram = {
-    relayPort: 0,
-    peer: { host: "", port: 0 },
-    bytes: new Uint8Array(0),
-    offset: 0,
-    length: 0,
-  };
-  readonly #toClient: ClientDatagram;
+  readonly #forwarder: RelayForwarder;
+  readonly #counters: RelayCounters;
   readonly #lastLog = new Map<string, number>();
-  // metrics, resolved once: the forwarding path never looks a series up
-  readonly #refusedTotal: Counter;
-  readonly #droppedTotal: Counter;
-  readonly #refused = new Map<string, Counter>();
-  readonly #dropped = new Map<string, Counter>();
-  readonly #expiredTotal: Counter;
-  readonly #bytesToPeer: Counter;
-  readonly #bytesToClient: Counter;
-  readonly #packetsToPeer: Counter;
-  readonly #packetsToClient: Counter;
-  readonly #allocationsGauge: Gauge;
-  readonly #permissionsGauge: Gauge;
-  readonly #channelsGauge: Gauge;
 
   constructor(init: TurnServerInit, components: TurnServerComponents) {
     if (typeof init.realm !== "string" || init.realm.length === 0) {
@@ -375,10 +219,9 @@ export class TurnServer {
     this.#channelOptions = { allowRfc5766Range: init.allowRfc5766ChannelNumbers ?? false };
     this.#maxReservations = init.maxReservations ?? DEFAULT_MAX_RESERVATIONS;
     this.#clock = components.clock;
-    this.#credentials = components.credentials;
     this.#logger = components.logger ?? silentLogger("superpeer:relay:server");
     this.#randomBytes = components.randomBytes ?? ((t) => void crypto.getRandomValues(t));
-    this.#nonces = new NonceManager(
+    const nonces = new NonceManager(
       {
         ...(init.nonceSecret !== undefined ? { secret: init.nonceSecret } : {}),
         ...(init.nonceLifetimeSeconds !== undefined
@@ -387,6 +230,7 @@ export class TurnServer {
       },
       { clock: components.clock },
     );
+    this.#auth = new LongTermAuthenticator(init.realm, components.credentials, nonces);
     this.#ports = new RelayPortPool(
       {
         ...(init.minRelayPort !== undefined ? { minPort: init.minRelayPort } : {}),
@@ -411,52 +255,19 @@ export class TurnServer {
     this.#cache = new ResponseCache(
       init.maxCachedResponses !== undefined ? { maxEntries: init.maxCachedResponses } : {},
     );
+    this.#counters = new RelayCounters(components.metrics);
     const totalRate = init.totalBytesPerSecond ?? DEFAULT_MAX_TOTAL_BYTES_PER_SECOND;
-    this.#totalBucket = new TokenBucket(
-      totalRate,
-      init.totalBurstBytes ?? totalRate * DEFAULT_BURST_SECONDS,
-      components.clock.monotonic(),
-    );
-    this.#toClient = {
-      to: { transport: "udp", client: { host: "", port: 0 }, server: { host: "", port: 0 } },
-      buffer: this.#channelOut,
-      length: 0,
-      framing: "channel",
-    };
-
-    const m = components.metrics;
-    this.#refusedTotal = m.counter(
-      "superpeer_relay_refused_total",
-      "TURN requests answered with an error, by reason",
-      ["reason"],
-    );
-    this.#droppedTotal = m.counter(
-      "superpeer_relay_dropped_total",
-      "Packets the relay dropped without an answer, by reason",
-      ["reason"],
-    );
-    this.#expiredTotal = m.counter(
-      "superpeer_relay_expired_total",
-      "Allocations, permissions and channels that expired",
-      ["kind"],
-    );
-    const bytes = m.counter(
-      "superpeer_relay_bytes_total",
-      "Payload bytes relayed, by direction",
-      ["direction"],
-    );
-    const packets = m.counter(
-      "superpeer_relay_packets_total",
-      "Packets relayed, by direction",
-      ["direction"],
-    );
-    this.#bytesToPeer = bytes.with({ direction: "to_peer" });
-    this.#bytesToClient = bytes.with({ direction: "to_client" });
-    this.#packetsToPeer = packets.with({ direction: "to_peer" });
-    this.#packetsToClient = packets.with({ direction: "to_client" });
-    this.#allocationsGauge = m.gauge("superpeer_relay_allocations", "Live TURN allocations");
-    this.#permissionsGauge = m.gauge("superpeer_relay_permissions", "Live TURN permissions");
-    this.#channelsGauge = m.gauge("superpeer_relay_channels", "Live TURN channel bindings");
+    this.#forwarder = new RelayForwarder({
+      channelOptions: this.#channelOptions,
+      totalBytesPerSecond: totalRate,
+      totalBurstBytes: init.totalBurstBytes ?? totalRate * DEFAULT_BURST_SECONDS,
+    }, {
+      clock: components.clock,
+      table: this.#table,
+      policy: this.#policy,
+      counters: this.#counters,
+      randomBytes: this.#randomBytes,
+    });
   }
 
   /** The allocation state (read-only use: status pages and tests). */
@@ -477,7 +288,7 @@ export class TurnServer {
   handle(bytes: Uint8Array, tuple: FiveTuple): readonly TurnAction[] {
     try {
       if (isChannelData(bytes)) {
-        const out = this.fromClientChannelData(tuple, bytes);
+        const out = this.#forwarder.fromClientChannelData(tuple, bytes);
         return out === undefined ? NO_ACTIONS : [{ kind: "to-peer", ...out, peer: out.peer }];
       }
       if (!isStunMessage(bytes)) return this.#drop("not_stun");
@@ -493,7 +304,10 @@ export class TurnServer {
       }
       if (message.messageClass === StunClass.Request) return this.#request(message, tuple);
       if (message.messageClass === StunClass.Indication) {
-        if (message.method === StunMethod.Send) return this.#send(message, tuple);
+        if (message.method === StunMethod.Send) {
+          const action = this.#forwarder.fromSendIndication(message, tuple);
+          return action === undefined ? NO_ACTIONS : [action];
+        }
         if (message.method === StunMethod.Binding) return NO_ACTIONS; // keepalive
       }
       return this.#drop("unexpected_class");
@@ -511,33 +325,7 @@ export class TurnServer {
    * nothing; the result is reused by the next call.
    */
   fromClientChannelData(tuple: FiveTuple, bytes: Uint8Array): PeerDatagram | undefined {
-    const now = this.#clock.monotonic();
-    const allocation = this.#live(
-      this.#table.find(tuple.transport, tuple.client, tuple.server),
-      now,
-    );
-    // RFC 8656 section 5: ChannelData without an allocation is silently dropped
-    if (allocation === undefined) return this.#dropOne("no_allocation");
-    const header = this.#header;
-    try {
-      decodeChannelDataHeader(bytes, header, this.#channelOptions);
-    } catch {
-      return this.#dropOne("malformed");
-    }
-    const binding = allocation.channel(header.channel, now);
-    // RFC 8656 section 12.5: data on an unbound channel is discarded
-    if (binding === undefined) return this.#dropOne("no_channel");
-    if (!allocation.hasPermission(binding.peer.host, now)) return this.#dropOne("no_permission");
-    if (!this.#admit(allocation, header.length, now)) return undefined;
-    const out = this.#toPeer;
-    out.relayPort = allocation.relayed.port;
-    out.peer = binding.peer;
-    out.bytes = bytes;
-    out.offset = 4;
-    out.length = header.length;
-    this.#bytesToPeer.inc(header.length);
-    this.#packetsToPeer.inc();
-    return out;
+    return this.#forwarder.fromClientChannelData(tuple, bytes);
   }
 
   /**
@@ -547,50 +335,7 @@ export class TurnServer {
    * nothing; the result is reused by the next call.
    */
   fromPeer(relayPort: number, peer: HostPort, payload: Uint8Array): ClientDatagram | undefined {
-    const now = this.#clock.monotonic();
-    const allocation = this.#live(this.#table.byRelayPort(relayPort), now);
-    if (allocation === undefined) return this.#dropOne("no_allocation");
-    // RFC 8656 section 11.3: no permission for the source IP: silently discard
-    if (!allocation.hasPermission(peer.host, now)) return this.#dropOne("no_permission");
-    if (this.#policy.isLoop(peer.host, peer.port)) return this.#dropOne("loop");
-    const length = payload.length;
-    if (length > MAX_RELAY_PAYLOAD - 64) return this.#dropOne("too_large");
-    if (!this.#admit(allocation, length, now)) return undefined;
-    const out = this.#toClient;
-    out.to = allocation.fiveTuple;
-    const binding = allocation.channelForPeer(peer.host, peer.port, now);
-    if (binding !== undefined) {
-      const buffer = this.#channelOut;
-      const stream = allocation.fiveTuple.transport !== "udp";
-      this.#header.channel = binding.number;
-      this.#header.length = length;
-      buffer.set(payload, 4);
-      // RFC 8656 section 12.5: over TCP and TLS, ChannelData MUST be padded to a multiple of 4
-      encodeChannelDataHeader(buffer, this.#header, {
-        ...this.#channelOptions,
-        zeroPadding: stream,
-      });
-      out.buffer = buffer;
-      out.length = stream ? 4 + ((length + 3) & ~3) : 4 + length;
-      out.framing = "channel";
-    } else {
-      const builder = this.#dataBuilder;
-      this.#randomBytes(this.#transactionId);
-      builder.begin(StunMessageType.DataIndication, this.#transactionId);
-      const address = this.#peerAddress;
-      address.family = allocation.relayed.family;
-      address.host = peer.host;
-      address.port = peer.port;
-      encodeXorPeerAddress(builder, address as StunAddress);
-      builder.buffer.set(payload, builder.reserve(StunAttribute.Data, length));
-      builder.finish();
-      out.buffer = builder.buffer;
-      out.length = builder.length;
-      out.framing = "data";
-    }
-    this.#bytesToClient.inc(length);
-    this.#packetsToClient.inc();
-    return out;
+    return this.#forwarder.fromPeer(relayPort, peer, payload);
   }
 
   /**
@@ -602,16 +347,10 @@ export class TurnServer {
     const result = this.#table.sweep(now);
     this.#ports.sweep(now);
     this.#cache.sweep(now);
-    for (const [token, reservation] of this.#reservations) {
-      if (reservation.expiresAt <= now) this.#reservations.delete(token);
-    }
-    if (result.allocations.length > 0) {
-      this.#expiredTotal.with({ kind: "allocation" }).inc(result.allocations.length);
-    }
-    if (result.permissions > 0) {
-      this.#expiredTotal.with({ kind: "permission" }).inc(result.permissions);
-    }
-    if (result.channels > 0) this.#expiredTotal.with({ kind: "channel" }).inc(result.channels);
+    this.#reservations.sweep(now);
+    this.#counters.expired("allocation", result.allocations.length);
+    this.#counters.expired("permission", result.permissions);
+    this.#counters.expired("channel", result.channels);
     this.#updateGauges();
     if (result.allocations.length === 0) return NO_ACTIONS;
     return result.allocations.map((a): TurnAction => {
@@ -629,7 +368,7 @@ export class TurnServer {
     if (allocation !== undefined) this.#table.delete(allocation);
     this.#ports.hold(port, this.#clock.monotonic() + FAILED_PORT_HOLD_S * 1000);
     this.#cache.failRelayPort(port);
-    this.#count(this.#refused, this.#refusedTotal, "relay_bind_failed");
+    this.#counters.refused("relay_bind_failed");
     this.#updateGauges();
   }
 
@@ -673,7 +412,7 @@ export class TurnServer {
       case StunMethod.Refresh:
       case StunMethod.CreatePermission:
       case StunMethod.ChannelBind: {
-        const allocation = this.#live(
+        const allocation = live(
           this.#table.find(tuple.transport, tuple.client, tuple.server),
           now,
         );
@@ -705,66 +444,12 @@ export class TurnServer {
   }
 
   /**
-   * Long-term credential checks in RFC 8489 section 9.2.4 order; sets request.key. `allocation`,
-   * when the 5-tuple has one, supplies the key (coturn keeps the key per session) and the username
-   * a request must carry (RFC 8656 section 5: else 441).
+   * Long-term credentials (RFC 8489 section 9.2.4); sets request.key and request.username.
+   * `allocation` is the 5-tuple's, if any: its key and username are the ones that count.
    */
   #authenticate(request: Request, allocation: Allocation | undefined): void {
     const { message, tuple } = request;
-    // RFC 8489 section 9.2.4: no MESSAGE-INTEGRITY: 401 with REALM and NONCE
-    if (message.integrityIndex < 0) {
-      throw new Refusal(StunErrorCode.Unauthenticated, "unauthenticated");
-    }
-    const u = message.indexOf(StunAttribute.Username);
-    const r = message.indexOf(StunAttribute.Realm);
-    const n = message.indexOf(StunAttribute.Nonce);
-    // RFC 8489 section 9.2.4: MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
-    if (u < 0 || r < 0 || n < 0) {
-      throw new Refusal(
-        StunErrorCode.BadRequest,
-        "bad_request",
-        "Missing USERNAME, REALM or NONCE",
-      );
-    }
-    let username: string;
-    let realm: string;
-    let nonce: string;
-    try {
-      username = decodeUsername(message, u);
-      realm = decodeRealm(message, r);
-      nonce = decodeNonce(message, n);
-    } catch {
-      throw new Refusal(
-        StunErrorCode.BadRequest,
-        "bad_request",
-        "Malformed USERNAME, REALM or NONCE",
-      );
-    }
-    if (realm !== this.realm) throw new Refusal(StunErrorCode.Unauthenticated, "unauthenticated");
-    let keys: readonly Uint8Array[];
-    if (allocation !== undefined) {
-      // RFC 8656 section 5: a request on an allocation with another username gets 441
-      if (username !== allocation.username) {
-        throw new Refusal(StunErrorCode.WrongCredentials, "wrong_credentials");
-      }
-      keys = [allocation.key];
-    } else {
-      keys = this.#credentials.keysFor(username, realm);
-    }
-    let key: Uint8Array | undefined;
-    for (const candidate of keys) {
-      if (checkMessageIntegrity(message, candidate)) {
-        key = candidate;
-        break;
-      }
-    }
-    // RFC 8489 section 9.2.4: unknown user or wrong MESSAGE-INTEGRITY: 401
-    if (key === undefined) throw new Refusal(StunErrorCode.Unauthenticated, "unauthenticated");
-    // RFC 8489 section 9.2.4: a nonce no longer valid gets 438 with a new one (an invalid one too:
-    // a nonce from before a restart is then retried transparently)
-    if (this.#nonces.check(nonce, tuple.client.host) !== "valid") {
-      throw new Refusal(StunErrorCode.StaleNonce, "stale_nonce");
-    }
+    const { username, key } = this.#auth.authenticate(message, tuple.client.host, allocation);
     request.key = key;
     request.username = username;
     // RFC 8489 section 6.3.1: unknown comprehension-required attributes: 420, after authentication
@@ -777,7 +462,7 @@ export class TurnServer {
   #allocate(request: Request, now: number): Uint8Array {
     const { message, tuple } = request;
     // RFC 8656 section 7.2 step 2: the 5-tuple already has an allocation: 437
-    const existing = this.#live(this.#table.find(tuple.transport, tuple.client, tuple.server), now);
+    const existing = live(this.#table.find(tuple.transport, tuple.client, tuple.server), now);
     if (existing !== undefined) {
       throw new Refusal(StunErrorCode.AllocationMismatch, "allocation_mismatch");
     }
@@ -836,11 +521,12 @@ export class TurnServer {
     let port: number;
     let token: Uint8Array | undefined;
     if (tokenAt >= 0) {
-      const tokenHex = bytesToHex(attempt(() => decodeReservationToken(message, tokenAt)));
-      const reservation = this.#reservations.get(tokenHex);
-      this.#reservations.delete(tokenHex);
+      const reservation = this.#reservations.take(
+        attempt(() => decodeReservationToken(message, tokenAt)),
+        now,
+      );
       // RFC 8656 section 7.2 step 5: an unknown or expired token: 508
-      if (reservation === undefined || reservation.expiresAt <= now) {
+      if (reservation === undefined) {
         throw new Refusal(StunErrorCode.InsufficientCapacity, "reservation");
       }
       family = reservation.family;
@@ -860,7 +546,7 @@ export class TurnServer {
         token = new Uint8Array(RESERVATION_TOKEN_BYTES);
         this.#randomBytes(token);
         const expiresAt = now + RESERVATION_LIFETIME_S * 1000;
-        this.#reservations.set(bytesToHex(token), { port: port + 1, family, expiresAt });
+        this.#reservations.put(token, { port: port + 1, family, expiresAt });
         this.#ports.hold(port + 1, expiresAt);
       }
     }
@@ -1002,44 +688,6 @@ export class TurnServer {
     }
   }
 
-  /** RFC 8656 section 11.2: anything wrong with a Send indication drops it silently. */
-  #send(message: StunMessage, tuple: FiveTuple): readonly TurnAction[] {
-    const now = this.#clock.monotonic();
-    const allocation = this.#live(
-      this.#table.find(tuple.transport, tuple.client, tuple.server),
-      now,
-    );
-    if (allocation === undefined) return this.#drop("no_allocation");
-    const peerAt = message.indexOf(StunAttribute.XorPeerAddress);
-    const dataAt = message.indexOf(StunAttribute.Data);
-    if (peerAt < 0 || dataAt < 0) return this.#drop("bad_indication");
-    // RFC 8489 section 6.3.2: an indication with unknown comprehension-required attributes is dropped
-    if (message.unknownAttributes.length > 0) return this.#drop("unknown_attribute");
-    let peer: StunAddress;
-    try {
-      peer = decodeXorAddress(message, peerAt);
-    } catch {
-      return this.#drop("malformed");
-    }
-    if (peer.family !== allocation.relayed.family) return this.#drop("family_mismatch");
-    // RFC 8656 section 11.2: no permission for the peer: silently discard
-    if (!allocation.hasPermission(peer.host, now)) return this.#drop("no_permission");
-    const verdict = this.#policy.check(peer.host, peer.port);
-    if (verdict !== "allowed") return this.#drop(verdict === "loop" ? "loop" : "policy");
-    const length = message.valueLength(dataAt);
-    if (!this.#admit(allocation, length, now)) return NO_ACTIONS;
-    this.#bytesToPeer.inc(length);
-    this.#packetsToPeer.inc();
-    return [{
-      kind: "to-peer",
-      relayPort: allocation.relayed.port,
-      peer: { host: peer.host, port: peer.port },
-      bytes: message.bytes,
-      offset: message.valueOffset(dataAt),
-      length,
-    }];
-  }
-
   // ---- helpers -------------------------------------------------------------------------------
 
   /** RFC 8656 sections 7.2 and 8.2: the lifetime to grant. */
@@ -1054,24 +702,6 @@ export class TurnServer {
 
   #relayHost(family: 4 | 6): string | undefined {
     return family === 4 ? this.#relayIpv4 : this.#relayIpv6;
-  }
-
-  #live(allocation: Allocation | undefined, now: number): Allocation | undefined {
-    return allocation !== undefined && allocation.expiresAt > now ? allocation : undefined;
-  }
-
-  /** Global bucket, then the allocation's; both must have room (RFC 8656 section 21.1.7). */
-  #admit(allocation: Allocation, bytes: number, now: number): boolean {
-    if (!this.#totalBucket.take(bytes, now)) {
-      this.#dropOne("bandwidth_total");
-      return false;
-    }
-    if (!allocation.bucket.take(bytes, now)) {
-      this.#totalBucket.giveBack(bytes);
-      this.#dropOne("bandwidth_allocation");
-      return false;
-    }
-    return true;
   }
 
   /** Success after the attributes are written: SOFTWARE, MESSAGE-INTEGRITY, FINGERPRINT. */
@@ -1091,7 +721,7 @@ export class TurnServer {
   /** An error response with ERROR-CODE (RFC 8489 section 6.3.4: every error response has one). */
   #errorResponse(request: Request, refusal: Refusal, count = true): Uint8Array {
     const { message, tuple } = request;
-    if (count) this.#count(this.#refused, this.#refusedTotal, refusal.reason);
+    if (count) this.#counters.refused(refusal.reason);
     const b = this.#builder.beginResponse(message, StunClass.ErrorResponse);
     encodeErrorCode(
       b,
@@ -1105,9 +735,7 @@ export class TurnServer {
     const challenge = refusal.code === StunErrorCode.Unauthenticated ||
       refusal.code === StunErrorCode.StaleNonce;
     if (challenge) {
-      // RFC 8489 section 9.2.4: 401 and 438 carry REALM and a fresh NONCE
-      encodeRealm(b, this.realm);
-      encodeNonce(b, this.#nonces.issue(tuple.client.host));
+      this.#auth.encodeChallenge(b, tuple.client.host);
     }
     encodeSoftware(b, this.#software);
     // 401, 438 and 400 for missing credentials go unsigned: the key is not known (RFC 8489 9.2.4)
@@ -1116,19 +744,8 @@ export class TurnServer {
   }
 
   #drop(reason: DropReason): readonly TurnAction[] {
-    this.#dropOne(reason);
+    this.#counters.dropped(reason);
     return NO_ACTIONS;
-  }
-
-  #dropOne(reason: DropReason): undefined {
-    this.#count(this.#dropped, this.#droppedTotal, reason);
-    return undefined;
-  }
-
-  #count(cache: Map<string, Counter>, family: Counter, reason: string): void {
-    let counter = cache.get(reason);
-    if (counter === undefined) cache.set(reason, counter = family.with({ reason }));
-    counter.inc();
   }
 
   #logRateLimited(key: string, message: string, fields: Record<string, string>): void {
@@ -1140,22 +757,6 @@ export class TurnServer {
   }
 
   #updateGauges(): void {
-    const stats = this.#table.stats();
-    this.#allocationsGauge.set(stats.allocations);
-    this.#permissionsGauge.set(stats.permissions);
-    this.#channelsGauge.set(stats.channels);
+    this.#counters.live(this.#table.stats());
   }
-}
-
-/** A decode inside a handler: a malformed attribute is a 400 (RFC 8489 section 6.3.1). */
-function attempt<T>(decode: () => T): T {
-  try {
-    return decode();
-  } catch {
-    throw new Refusal(StunErrorCode.BadRequest, "bad_request", "Malformed attribute");
-  }
-}
-
-function stunAddress(address: HostPort): StunAddress {
-  return { family: address.host.includes(":") ? 6 : 4, host: address.host, port: address.port };
 }
