@@ -10,6 +10,7 @@ import type { Logger, LoggerFactory } from "../core/logger.ts";
 import type { Counter, Metrics } from "../core/metrics.ts";
 import { type Cancel, type Scheduler, systemScheduler } from "../core/scheduler.ts";
 import type { Service } from "../core/service.ts";
+import type { StreamListener } from "../core/stream_transport.ts";
 import { type DatagramAddress, type DatagramTransport, formatAddress } from "../core/transport.ts";
 import {
   chainCredentialStores,
@@ -22,6 +23,7 @@ import {
   TurnServer,
 } from "../relay/mod.ts";
 import { relayHostOf, type SuperpeerConfig } from "./config/superpeer_config.ts";
+import { RelayStreamClients, type StreamClient } from "./relay_stream_clients.ts";
 
 /** The `relay` section of the configuration. */
 export type RelayServiceInit = SuperpeerConfig["relay"];
@@ -31,6 +33,18 @@ export type OpenDatagramTransport = (
   address: DatagramAddress,
 ) => Promise<DatagramTransport>;
 
+/** What the relay asks of a stream listener; the wiring reads the PEM files named in `tls`. */
+export interface StreamListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+}
+
+/** Opens a TCP or TLS listener (daemon: openTcpListener). */
+export type OpenStreamListener = (options: StreamListenerOptions) => Promise<StreamListener>;
+
 /** What a RelayService needs from outside. */
 export interface RelayServiceComponents {
   readonly logger: LoggerFactory;
@@ -38,6 +52,8 @@ export interface RelayServiceComponents {
   readonly clock: Clock;
   /** Binds the listening socket and every relay socket. */
   readonly openTransport: OpenDatagramTransport;
+  /** Opens the TCP and TLS listeners; without it the relay serves UDP only. */
+  readonly openStreamListener?: OpenStreamListener;
   /** @default systemScheduler */
   readonly scheduler?: Scheduler;
   /** Uniform in [0, 1): sweep jitter and relay ports. @default Math.random */
@@ -82,11 +98,15 @@ export class RelayService implements Service {
   readonly #handlerErrors: Counter;
   readonly #bindFailures: Counter;
   #listen: DatagramTransport | undefined;
+  #tcp: StreamListener | undefined;
+  #tls: StreamListener | undefined;
+  #streams: RelayStreamClients | undefined;
   #server: TurnServer | undefined;
   #cancelSweep: Cancel | undefined;
   #running = false;
   #fromClients = 0;
   #fromPeers = 0;
+  #streamFramingErrors = 0;
   #relayBindFailures = 0;
   #errors = 0;
 
@@ -128,12 +148,21 @@ export class RelayService implements Service {
     const credentials = this.#credentials();
     const relayHost = relayHostOf(init);
     const listen = await this.#components.openTransport({ host: init.host, port: init.port });
+    try {
+      await this.#openStreamListeners(listen.local.port);
+    } catch (error) {
+      await Promise.all([listen.close(), this.#tcp?.close(), this.#tls?.close()]);
+      this.#tcp = this.#tls = undefined;
+      throw error;
+    }
     const server = new TurnServer({
       realm: init.realm,
       relayAddresses: relayHost.includes(":") ? { ipv6: relayHost } : { ipv4: relayHost },
       minRelayPort: init.portMin,
       maxRelayPort: init.portMax,
-      listenPorts: [listen.local.port],
+      listenPorts: this.#tls === undefined
+        ? [listen.local.port]
+        : [listen.local.port, this.#tls.local.port],
       listenAddresses: isWildcard(init.host) ? [] : [init.host],
       peers: {
         allow: init.allowPeers,
@@ -160,9 +189,21 @@ export class RelayService implements Service {
     this.#channelTuple.server = listen.local;
     this.#running = true;
     listen.onDatagram(this.#onClientDatagram);
+    if (this.#tcp !== undefined || this.#tls !== undefined) {
+      const streams = new RelayStreamClients(() => clock.monotonic(), {
+        frame: this.#onStreamFrame,
+        malformed: this.#onStreamMalformed,
+        closed: this.#onStreamClosed,
+      });
+      this.#streams = streams;
+      this.#tcp?.onConnection((connection) => streams.add(connection));
+      this.#tls?.onConnection((connection) => streams.add(connection));
+    }
     this.#scheduleSweep();
     this.#log.info("Relay listening", {
       udp: formatAddress(listen.local),
+      tcp: this.#tcp === undefined ? "off" : formatAddress(this.#tcp.local),
+      tls: this.#tls === undefined ? "off" : formatAddress(this.#tls.local),
       relayHost,
       ports: `${init.portMin}-${init.portMax}`,
       realm: init.realm,
@@ -191,14 +232,24 @@ export class RelayService implements Service {
     const closing = [...this.#relays.values()].map((t) => t.close());
     this.#relays.clear();
     if (this.#listen !== undefined) closing.push(this.#listen.close());
+    if (this.#tcp !== undefined) closing.push(this.#tcp.close());
+    if (this.#tls !== undefined) closing.push(this.#tls.close());
     await Promise.all(closing);
-    this.#listen = undefined;
+    this.#listen =
+      this.#tcp =
+      this.#tls =
+      this.#streams =
+        undefined;
   }
 
   status(): Record<string, unknown> {
     const stats = this.#server?.table.stats();
     return {
       udp: this.#listen ? formatAddress(this.#listen.local) : null,
+      tcp: this.#tcp ? formatAddress(this.#tcp.local) : null,
+      tls: this.#tls ? formatAddress(this.#tls.local) : null,
+      streamClients: this.#streams?.size ?? 0,
+      streamFramingErrors: this.#streamFramingErrors,
       relayHost: relayHostOf(this.#init),
       realm: this.#init.realm,
       allocations: stats?.allocations ?? 0,
@@ -213,6 +264,26 @@ export class RelayService implements Service {
       expired: stats?.expired ?? {},
       deleted: stats?.deleted ?? 0,
     };
+  }
+
+  /** TCP on the UDP port number (when `tcp`), TLS on `tlsPort` (when a certificate is set). */
+  async #openStreamListeners(udpPort: number): Promise<void> {
+    const open = this.#components.openStreamListener;
+    const init = this.#init;
+    if (open === undefined) return;
+    const caps = {
+      maxConnections: init.maxStreamClients,
+      maxConnectionsPerIp: init.maxStreamClientsPerIp,
+    };
+    if (init.tcp) this.#tcp = await open({ host: init.host, port: udpPort, ...caps });
+    if (init.tlsCertFile !== "" && init.tlsKeyFile !== "") {
+      this.#tls = await open({
+        host: init.host,
+        port: init.tlsPort,
+        tls: { certFile: init.tlsCertFile, keyFile: init.tlsKeyFile },
+        ...caps,
+      });
+    }
   }
 
   #credentials(): CredentialStore {
@@ -274,7 +345,7 @@ export class RelayService implements Service {
     this.#fromPeers++;
     try {
       const out = server.fromPeer(relayPort, from, bytes);
-      if (out !== undefined) listen.send(out.buffer.subarray(0, out.length), out.to.client);
+      if (out !== undefined) this.#sendToClient(out.to, out.buffer.subarray(0, out.length));
     } catch (error) {
       this.#failed("peer", error);
     }
@@ -288,7 +359,7 @@ export class RelayService implements Service {
       const action = actions[i]!;
       switch (action.kind) {
         case "send":
-          listen.send(action.bytes, action.to.client);
+          this.#sendToClient(action.to, action.bytes);
           break;
         case "to-peer":
           this.#relays.get(action.relayPort)?.send(
@@ -325,7 +396,7 @@ export class RelayService implements Service {
         error: error instanceof Error ? error.message : String(error),
       });
       if (this.#running) {
-        this.#listen?.send(action.failure, action.to.client);
+        this.#sendToClient(action.to, action.failure);
         this.#server?.relayOpenFailed(port);
       }
       return false;
@@ -347,6 +418,57 @@ export class RelayService implements Service {
     void transport.close();
   }
 
+  /** Sends to a client on the transport its 5-tuple names; a stream client may have gone. */
+  #sendToClient(tuple: FiveTuple, bytes: Uint8Array): void {
+    if (tuple.transport === "udp") {
+      this.#listen?.send(bytes, tuple.client);
+      return;
+    }
+    // A full backlog refuses the write; the stream listener counts it (a slow client loses data).
+    this.#streams?.find(tuple)?.connection.write(bytes);
+  }
+
+  readonly #onStreamFrame = (client: StreamClient, frame: Uint8Array): void => {
+    const server = this.#server;
+    if (server === undefined || !this.#running) return;
+    this.#fromClients++;
+    try {
+      if ((frame[0]! & 0xc0) === 0x40) {
+        const out = server.fromClientChannelData(client.tuple, frame);
+        if (out !== undefined) {
+          this.#relays.get(out.relayPort)?.send(
+            out.bytes.subarray(out.offset, out.offset + out.length),
+            out.peer,
+          );
+        }
+        return;
+      }
+      this.#perform(server.handle(frame, client.tuple), 0);
+    } catch (error) {
+      this.#failed("stream", error);
+    }
+  };
+
+  readonly #onStreamMalformed = (client: StreamClient, error: Error): void => {
+    this.#streamFramingErrors++;
+    this.#logRateLimited("framing", "Disconnected a TCP/TLS client that broke STUN framing", {
+      from: formatAddress(client.connection.remote),
+      error: error.message,
+    });
+  };
+
+  readonly #onStreamClosed = (client: StreamClient): void => {
+    const server = this.#server;
+    if (server === undefined || !this.#running) return;
+    try {
+      for (const action of server.connectionClosed(client.tuple)) {
+        if (action.kind === "close-relay") this.#closeRelay(action.port);
+      }
+    } catch (error) {
+      this.#failed("stream", error);
+    }
+  };
+
   // ---- sweep ---------------------------------------------------------------------------------
 
   #scheduleSweep(): void {
@@ -359,9 +481,18 @@ export class RelayService implements Service {
     this.#cancelSweep = undefined;
     if (!this.#running) return;
     try {
-      const actions = this.#server?.sweep() ?? [];
+      const server = this.#server;
+      const actions = server?.sweep() ?? [];
       for (const action of actions) {
         if (action.kind === "close-relay") this.#closeRelay(action.port);
+      }
+      if (server !== undefined) {
+        const now = this.#components.clock.monotonic();
+        this.#streams?.closeIdle(this.#init.streamIdleSeconds * 1000, (client) => {
+          const { transport, client: from, server: to } = client.tuple;
+          const allocation = server.table.find(transport, from, to);
+          return allocation !== undefined && allocation.expiresAt > now;
+        });
       }
     } catch (error) {
       this.#failed("sweep", error);

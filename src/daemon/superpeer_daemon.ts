@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { clearInterval, setInterval } from "node:timers";
 import { systemClock } from "../core/clock.ts";
@@ -15,6 +16,7 @@ import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { OverlayService } from "./overlay_service.ts";
 import { openUdpTransport } from "../transport/udp_transport.ts";
+import { openTcpListener } from "../transport/tcp_listener.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
 import { RelayService } from "./relay_service.ts";
 import {
@@ -29,6 +31,24 @@ import {
 export const HOUSEKEEPING_INTERVAL_MS = 5_000;
 
 const MIB = 1024 * 1024;
+
+/** Reads the relay's PEM certificate and key; a file that cannot be read is a ConfigError. */
+async function readTlsFiles(
+  files: { readonly certFile: string; readonly keyFile: string },
+): Promise<{ certPem: string; keyPem: string }> {
+  const read = async (path: string, key: string) => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? String(error);
+      throw new ConfigError("relay TLS", [{ path: key, message: `cannot read ${path}: ${code}` }]);
+    }
+  };
+  return {
+    certPem: await read(files.certFile, "relay.tlsCertFile"),
+    keyPem: await read(files.keyFile, "relay.tlsKeyFile"),
+  };
+}
 
 /** The key file used when `identity.keyFile` is empty. */
 export function keyFilePath(config: SuperpeerConfig): string {
@@ -167,6 +187,14 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
         clock,
         openTransport: (address) =>
           openUdpTransport(address, { logger: udpLogger, metrics: registry }),
+        openStreamListener: async (options) => {
+          const { tls, ...rest } = options;
+          return await openTcpListener({
+            ...rest,
+            ...(tls === undefined ? {} : { tls: await readTlsFiles(tls) }),
+            metricPrefix: tls === undefined ? "superpeer_relay_tcp" : "superpeer_relay_tls",
+          }, { logger: sink.logger("superpeer:transport:tcp"), metrics: registry });
+        },
       }),
     );
   }

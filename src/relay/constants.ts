@@ -69,3 +69,12 @@ export const DEFAULT_BURST_SECONDS = 1;
 
 /** RFC 8656 section 18.4 and RFC 8489 section 14.14: what we put in SOFTWARE. */
 export const DEFAULT_SOFTWARE = "superpeer";
+
+/** Default TLS port of the relay (RFC 8656 section 4: TURN over TLS uses 5349). */
+export const DEFAULT_RELAY_TLS_PORT = 5349;
+/** Default cap on TCP and TLS client connections of the relay (each listener). */
+export const DEFAULT_MAX_STREAM_CLIENTS = 256;
+/** Default cap on TCP and TLS client connections from one IP address. */
+export const DEFAULT_MAX_STREAM_CLIENTS_PER_IP = 32;
+/** A TCP or TLS client without an allocation that sends nothing for this long is disconnected. */
+export const DEFAULT_STREAM_IDLE_S = 60;

@@ -360,6 +360,22 @@ export class TurnServer {
   }
 
   /**
+   * The TCP or TLS connection of `tuple` ended: its allocation, if any, goes at once (its 5-tuple
+   * can never be used again, RFC 8656 section 3.1), and a "close-relay" for its port is returned.
+   */
+  connectionClosed(tuple: FiveTuple): readonly TurnAction[] {
+    const allocation = this.#table.find(tuple.transport, tuple.client, tuple.server);
+    if (allocation === undefined) return NO_ACTIONS;
+    this.#table.delete(allocation);
+    this.#updateGauges();
+    this.#logger.debug("Allocation deleted with its connection", {
+      user: allocation.username,
+      port: allocation.relayed.port,
+    });
+    return [{ kind: "close-relay", port: allocation.relayed.port }];
+  }
+
+  /**
    * The I/O layer could not bind relay port `port`: the allocation made for it goes, the port is
    * not offered again for a while, and retransmissions of the Allocate get the 508 answer.
    */

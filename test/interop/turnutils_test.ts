@@ -1,9 +1,8 @@
 // coturn's own TURN client against `superpeer run`: Debian's turnutils_uclient (coturn 4.6.1,
 // installed by scripts/setup-interop) relays through our relay to turnutils_peer, an echo peer,
-// over UDP with channels, with Send/Data indications, and with TURN REST credentials. Everything
-// runs on 127.0.0.1; every process is bounded in time and killed in the end.
-//
-// Not covered: uclient -t (TCP to the server): the relay has no TCP listener yet.
+// over UDP with channels, with Send/Data indications, and with TURN REST credentials, and over TCP
+// (-t) and TLS (-S -t, the test-only certificate in test/fixtures/tls). Everything runs on
+// 127.0.0.1; every process is bounded in time and killed in the end.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
@@ -28,6 +27,7 @@ const PASSWORD = "wonderland";
 const SECRET = "north-secret";
 /** A uclient run that has not ended after this long is killed (and fails). */
 const RUN_TIMEOUT_MS = 60_000;
+const TLS_DIR = new URL("../fixtures/tls/", import.meta.url).pathname;
 
 interface UclientSummary {
   readonly sent: number;
@@ -93,6 +93,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
   let daemon: DaemonProcess | undefined;
   let peer: Deno.ChildProcess | undefined;
   let relayPort = 0;
+  let tlsPort = 0;
   let peerPort = 0;
 
   test.before(async () => {
@@ -117,9 +118,17 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       // Debian's uclient 4.6.1 binds channels up to 0x7FFF (RFC 5766's range)
       "--set",
       "relay.allowRfc5766Channels=true",
+      "--set",
+      "relay.tlsPort=0",
+      "--set",
+      `relay.tlsCertFile=${TLS_DIR}test-only-cert.pem`,
+      "--set",
+      `relay.tlsKeyFile=${TLS_DIR}test-only-key.pem`,
     ]);
-    const udp = String((await relayStatus(daemon)).udp);
-    relayPort = Number(udp.slice(udp.lastIndexOf(":") + 1));
+    const status = await relayStatus(daemon);
+    const portOf = (address: unknown) => Number(String(address).split(":").pop());
+    relayPort = portOf(status.udp);
+    tlsPort = portOf(status.tls);
   });
 
   test.after(async () => {
@@ -139,7 +148,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
   const uclient = async (flags: readonly string[]): Promise<string> => {
     const result = await runToEnd(UCLIENT, [
       "-p",
-      String(relayPort),
+      String(flags.includes("-S") ? tlsPort : relayPort),
       "-e",
       "127.0.0.1",
       "-r",
@@ -202,6 +211,26 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       SECRET,
       ...LOAD,
     ]);
+  });
+
+  test("turnutils_uclient over TCP (-t) with channels: every message echoed", async () => {
+    await expectEveryMessageBack("tcp", ["-u", USER, "-w", PASSWORD, "-t", ...LOAD]);
+  });
+
+  test("turnutils_uclient over TCP (-t) with Send/Data indications (-s): every message echoed", async () => {
+    await expectEveryMessageBack("tcp indications", [
+      "-u",
+      USER,
+      "-w",
+      PASSWORD,
+      "-t",
+      "-s",
+      ...LOAD,
+    ]);
+  });
+
+  test("turnutils_uclient over TLS (-S -t) with channels: every message echoed", async () => {
+    await expectEveryMessageBack("tls", ["-u", USER, "-w", PASSWORD, "-t", "-S", ...LOAD]);
   });
 
   test("turnutils_uclient with a wrong REST secret or password cannot allocate", async () => {

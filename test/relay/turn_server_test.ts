@@ -437,6 +437,22 @@ test("TurnServer.fromPeer() uses ChannelData once bound, padded over TCP", () =>
   }
 });
 
+test("TurnServer.connectionClosed() deletes the allocation of a TCP 5-tuple and closes its relay port", () => {
+  const h = makeServer();
+  const tcp = new TestClient(h.server, tupleOf(50000, "198.51.100.7", "tcp"));
+  const other = new TestClient(h.server, tupleOf(50001, "198.51.100.7", "tcp"));
+  const allocated = tcp.allocate().response!;
+  assert.is(errorOf(other.allocate().response), 0);
+  const port = decodeXorAddress(allocated, allocated.indexOf(StunAttribute.XorRelayedAddress)).port;
+  assert.equal(h.server.connectionClosed(tcp.tuple), [{ kind: "close-relay", port }]);
+  assert.is(h.server.table.byRelayPort(port), undefined);
+  assert.is(h.server.table.stats().allocations, 1, "the other connection's allocation stays");
+  assert.is(h.metrics.value("superpeer_relay_allocations"), 1);
+  // Nothing left to close the second time, and a connection that never allocated is a no-op.
+  assert.equal(h.server.connectionClosed(tcp.tuple), []);
+  assert.equal(h.server.connectionClosed(tupleOf(50002, "198.51.100.7", "tcp")), []);
+});
+
 test("TurnServer.fromClientChannelData() sends the payload to the bound peer", () => {
   const { server, client, relayPort } = ready();
   bind(client, 0x4002);

@@ -9,8 +9,12 @@ import {
   DEFAULT_MAX_CHANNELS_PER_ALLOCATION,
   DEFAULT_MAX_PERMISSIONS_PER_ALLOCATION,
   DEFAULT_MAX_RELAY_PORT,
+  DEFAULT_MAX_STREAM_CLIENTS,
+  DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
   DEFAULT_MAX_TOTAL_BYTES_PER_SECOND,
   DEFAULT_MIN_RELAY_PORT,
+  DEFAULT_RELAY_TLS_PORT,
+  DEFAULT_STREAM_IDLE_S,
 } from "../../relay/constants.ts";
 import { PeerPolicy } from "../../relay/peer_policy.ts";
 import type { Section } from "./schema.ts";
@@ -77,6 +81,13 @@ export interface SuperpeerConfig {
     readonly denyPeers: readonly string[];
     readonly allowLoopbackPeers: boolean;
     readonly allowRfc5766Channels: boolean;
+    readonly tcp: boolean;
+    readonly tlsPort: number;
+    readonly tlsCertFile: string;
+    readonly tlsKeyFile: string;
+    readonly maxStreamClients: number;
+    readonly maxStreamClientsPerIp: number;
+    readonly streamIdleSeconds: number;
   };
 }
 
@@ -478,6 +489,49 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Accept RFC 5766 channel numbers 0x4000-0x7FFF (Debian's coturn 4.6.1 test client) besides RFC 8656's 0x4000-0x4FFF.",
         },
+        tcp: {
+          kind: "boolean",
+          doc:
+            "Also serve STUN and TURN over TCP on the UDP listener's port number (RFC 8656 section 3.1: clients behind UDP-blocking firewalls).",
+        },
+        tlsPort: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc:
+            "TCP port of TURN over TLS (5349 is its registered port), served when `tlsCertFile` and `tlsKeyFile` are set; 0 picks a free one.",
+        },
+        tlsCertFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc: "PEM certificate chain for TURN over TLS; empty means no TLS listener.",
+        },
+        tlsKeyFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc: "PEM private key of `tlsCertFile`; read at start-up.",
+        },
+        maxStreamClients: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc:
+            "TCP connections (and again TLS connections) open at once; more are closed on arrival.",
+        },
+        maxStreamClientsPerIp: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "TCP or TLS connections from one IP address; more are closed on arrival.",
+        },
+        streamIdleSeconds: {
+          kind: "integer",
+          min: 1,
+          max: 86_400,
+          unit: "s",
+          doc:
+            "A TCP or TLS client without a live allocation that sends nothing for this long is disconnected.",
+        },
       },
     },
   },
@@ -528,6 +582,13 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     denyPeers: [],
     allowLoopbackPeers: false,
     allowRfc5766Channels: false,
+    tcp: true,
+    tlsPort: DEFAULT_RELAY_TLS_PORT,
+    tlsCertFile: "",
+    tlsKeyFile: "",
+    maxStreamClients: DEFAULT_MAX_STREAM_CLIENTS,
+    maxStreamClientsPerIp: DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
+    streamIdleSeconds: DEFAULT_STREAM_IDLE_S,
   },
 };
 
@@ -564,6 +625,12 @@ function isWildcardHost(host: string): boolean {
 
 function relayIssues(relay: SuperpeerConfig["relay"]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if ((relay.tlsCertFile === "") !== (relay.tlsKeyFile === "")) {
+    issues.push({
+      path: relay.tlsCertFile === "" ? "relay.tlsCertFile" : "relay.tlsKeyFile",
+      message: "relay.tlsCertFile and relay.tlsKeyFile go together: set both for TLS, or neither",
+    });
+  }
   if (relay.portMin > relay.portMax) {
     issues.push({
       path: "relay.portMin",
