@@ -24,6 +24,8 @@ import {
 } from "../relay/mod.ts";
 import { relayHostOf, type SuperpeerConfig } from "./config/superpeer_config.ts";
 import { RelayStreamClients, type StreamClient } from "./relay_stream_clients.ts";
+import type { AdvertisedAddress } from "./relay_advertiser.ts";
+import { TurnServiceTransport } from "../codec/overlay/turn_service_value.ts";
 
 /** The `relay` section of the configuration. */
 export type RelayServiceInit = SuperpeerConfig["relay"];
@@ -134,6 +136,29 @@ export class RelayService implements Service {
   /** The relay core, once started (read-only use: status and tests). */
   get server(): TurnServer | undefined {
     return this.#server;
+  }
+
+  /**
+   * Where clients reach this relay, per transport (wildcard listening addresses replaced by the
+   * relay address), once started: what the overlay advertisement carries.
+   */
+  advertisedAddresses(): AdvertisedAddress[] | undefined {
+    const listen = this.#listen;
+    if (listen === undefined) return undefined;
+    const reachable = (local: DatagramAddress) => ({
+      host: isWildcard(local.host) ? relayHostOf(this.#init) : local.host,
+      port: local.port,
+    });
+    const out: AdvertisedAddress[] = [
+      { transport: TurnServiceTransport.Udp, address: reachable(listen.local) },
+    ];
+    if (this.#tcp) {
+      out.push({ transport: TurnServiceTransport.Tcp, address: reachable(this.#tcp.local) });
+    }
+    if (this.#tls) {
+      out.push({ transport: TurnServiceTransport.Tls, address: reachable(this.#tls.local) });
+    }
+    return out;
   }
 
   /** Relay ports with a bound socket. */

@@ -8,7 +8,7 @@ import { VERSION } from "../core/version.ts";
 import { formatNodeId } from "../identity/node_key.ts";
 import { diffConfig } from "./config/config_diff.ts";
 import { type LoadedConfig, readConfigFile, resolveConfig } from "./config/load_config.ts";
-import type { SuperpeerConfig } from "./config/superpeer_config.ts";
+import { relayHostOf, type SuperpeerConfig } from "./config/superpeer_config.ts";
 import { Daemon } from "./daemon.ts";
 import { ensureDataDir } from "./data_dir.ts";
 import { LogSink } from "./log_sink.ts";
@@ -18,6 +18,7 @@ import { OverlayService } from "./overlay_service.ts";
 import { openUdpTransport } from "../transport/udp_transport.ts";
 import { openTcpListener } from "../transport/tcp_listener.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
+import { RelayAdvertiser } from "./relay_advertiser.ts";
 import { RelayService } from "./relay_service.ts";
 import {
   installCrashGuards,
@@ -31,6 +32,21 @@ import {
 export const HOUSEKEEPING_INTERVAL_MS = 5_000;
 
 const MIB = 1024 * 1024;
+
+/**
+ * Whether the relay may be advertised in the overlay: asked for, and reachable by the overlay's
+ * peers (a relay on loopback is useless to a ring that is not on loopback).
+ */
+export function relayAdvertisement(
+  config: SuperpeerConfig,
+): { ok: boolean; reason: string } {
+  if (!config.relay.advertise) return { ok: false, reason: "relay.advertise is false" };
+  const loopback = (host: string) => host.startsWith("127.") || host === "::1";
+  if (loopback(relayHostOf(config.relay)) && !loopback(config.overlay.host)) {
+    return { ok: false, reason: "the relay listens on loopback and the overlay does not" };
+  }
+  return { ok: true, reason: "" };
+}
 
 /** Reads the relay's PEM certificate and key; a file that cannot be read is a ConfigError. */
 async function readTlsFiles(
@@ -180,23 +196,40 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
   }
   if (config.relay.enabled) {
     const udpLogger = sink.logger("superpeer:transport:udp");
-    daemon.register(
-      new RelayService(config.relay, {
-        logger: (name) => sink.logger(name),
-        metrics: registry,
-        clock,
-        openTransport: (address) =>
-          openUdpTransport(address, { logger: udpLogger, metrics: registry }),
-        openStreamListener: async (options) => {
-          const { tls, ...rest } = options;
-          return await openTcpListener({
-            ...rest,
-            ...(tls === undefined ? {} : { tls: await readTlsFiles(tls) }),
-            metricPrefix: tls === undefined ? "superpeer_relay_tcp" : "superpeer_relay_tls",
-          }, { logger: sink.logger("superpeer:transport:tcp"), metrics: registry });
-        },
-      }),
-    );
+    const relay = new RelayService(config.relay, {
+      logger: (name) => sink.logger(name),
+      metrics: registry,
+      clock,
+      openTransport: (address) =>
+        openUdpTransport(address, { logger: udpLogger, metrics: registry }),
+      openStreamListener: async (options) => {
+        const { tls, ...rest } = options;
+        return await openTcpListener({
+          ...rest,
+          ...(tls === undefined ? {} : { tls: await readTlsFiles(tls) }),
+          metricPrefix: tls === undefined ? "superpeer_relay_tcp" : "superpeer_relay_tls",
+        }, { logger: sink.logger("superpeer:transport:tcp"), metrics: registry });
+      },
+    });
+    daemon.register(relay);
+    const advertise = relayAdvertisement(config);
+    if (overlay !== undefined && advertise.ok) {
+      const node = overlay;
+      daemon.register(
+        new RelayAdvertiser({}, {
+          overlay: () => node.node,
+          addresses: () => relay.advertisedAddresses(),
+          key: nodeKey,
+          clock,
+          logger: sink.logger("superpeer:relay:advertiser"),
+          metrics: registry,
+        }),
+      );
+    } else {
+      sink.logger("superpeer:relay:advertiser").info("Relay not advertised in the overlay", {
+        reason: overlay === undefined ? "overlay disabled" : advertise.reason,
+      });
+    }
   }
   let ops: OpsHttpService | undefined;
   if (config.ops.enabled) {

@@ -27,6 +27,7 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
   assert.equal(status.services.map((s: { name: string; state: string }) => [s.name, s.state]), [
     ["overlay", "running"],
     ["relay", "running"],
+    ["relay-advertiser", "running"],
     ["ops", "running"],
   ]);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);

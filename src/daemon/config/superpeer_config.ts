@@ -81,6 +81,7 @@ export interface SuperpeerConfig {
     readonly denyPeers: readonly string[];
     readonly allowLoopbackPeers: boolean;
     readonly allowRfc5766Channels: boolean;
+    readonly advertise: boolean;
     readonly tcp: boolean;
     readonly tlsPort: number;
     readonly tlsCertFile: string;
@@ -489,6 +490,11 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Accept RFC 5766 channel numbers 0x4000-0x7FFF (Debian's coturn 4.6.1 test client) besides RFC 8656's 0x4000-0x4FFF.",
         },
+        advertise: {
+          kind: "boolean",
+          doc:
+            "Store this relay in the overlay as TURN-SERVICE (RFC 6940 section 9) so other peers find it; skipped while the relay listens on loopback and the overlay does not.",
+        },
         tcp: {
           kind: "boolean",
           doc:
@@ -582,6 +588,7 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     denyPeers: [],
     allowLoopbackPeers: false,
     allowRfc5766Channels: false,
+    advertise: true,
     tcp: true,
     tlsPort: DEFAULT_RELAY_TLS_PORT,
     tlsCertFile: "",
