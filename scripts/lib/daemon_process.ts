@@ -32,6 +32,18 @@ const HARD_KILL_MS = 150_000;
 
 const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 
+/** Daemons still running; killed when this process exits, so a failed assertion leaks none. */
+const running = new Set<Deno.ChildProcess>();
+globalThis.addEventListener("unload", () => {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /**
  * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set relay.port=0 --set dataDir=<temp> ...extra` and waits for the
  * ops endpoint's URL in the log.
@@ -61,6 +73,7 @@ export async function startDaemonProcess(
     stdout: "null",
     stderr: "piped",
   }).spawn();
+  running.add(child);
   let stderr = "";
   let done = false;
   const waiters = new Set<() => void>();
@@ -73,6 +86,7 @@ export async function startDaemonProcess(
     }
   })();
   const exited = child.status.then(async (status) => {
+    running.delete(child);
     clearTimeout(hardKill);
     await reading;
     done = true;
