@@ -42,6 +42,7 @@ export interface StreamListenerOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  readonly maxBacklogBytes: number;
 }
 
 /** Opens a TCP or TLS listener (daemon: openTcpListener). */
@@ -299,6 +300,7 @@ export class RelayService implements Service {
     const caps = {
       maxConnections: init.maxStreamClients,
       maxConnectionsPerIp: init.maxStreamClientsPerIp,
+      maxBacklogBytes: init.streamBacklogBytes,
     };
     if (init.tcp) this.#tcp = await open({ host: init.host, port: udpPort, ...caps });
     if (init.tlsCertFile !== "" && init.tlsKeyFile !== "") {

@@ -78,3 +78,8 @@ export const DEFAULT_MAX_STREAM_CLIENTS = 256;
 export const DEFAULT_MAX_STREAM_CLIENTS_PER_IP = 32;
 /** A TCP or TLS client without an allocation that sends nothing for this long is disconnected. */
 export const DEFAULT_STREAM_IDLE_S = 60;
+/**
+ * Default cap on the unsent bytes queued for one TCP or TLS client: about 250 ms of a 2 Mbit/s
+ * video stream; media older than that is worthless, so a slow client loses packets instead.
+ */
+export const DEFAULT_STREAM_BACKLOG_BYTES = 64 * 1024;

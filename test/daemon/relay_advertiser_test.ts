@@ -83,9 +83,8 @@ test("RelayAdvertiser stores the relay at all 8 TURN-SERVICE slots and another p
   const found = await cluster.settle(
     cluster.nodes[4]!.node.find(TURN_SERVICE.id, { attempts: 12 }),
   );
-  assert.ok(found.ok && found.value !== undefined, "find() returns a relay");
-  const value = (found as { value: { values: { value: { data: Uint8Array } }[] } }).value;
-  const decoded = decodeTurnServiceValue(value.values[0]!.value.data);
+  if (!found.ok || found.value === undefined) throw new Error("find() returned no relay");
+  const decoded = decodeTurnServiceValue(found.value.values[0]!.value.data);
   assert.equal(decoded.addresses.map((a) => [a.transport, a.address.port]), [[1, 3478], [2, 3478]]);
   assert.equal([...decoded.addresses[0]!.address.ip], [10, 0, 0, 3]);
 

@@ -3,7 +3,8 @@
  * 6.2.2, RFC 8656 section 12.5): the first two bits say which (00 STUN, 01 ChannelData); a STUN
  * frame is 20 + its length field, a ChannelData frame 4 + its length padded to a multiple of 4.
  *
- * Bounded: one buffer of `maxFrameBytes`, allocated once; a frame announcing more is refused with
+ * Bounded: one buffer of `maxFrameBytes`, allocated the first time a frame is split across chunks
+ * (many connections never split one, and then cost nothing); a frame announcing more is refused with
  * StunDecodeError before any of its body is buffered. Frames wholly inside a chunk are handed out as
  * views of the chunk without copying; only a frame split across chunks is copied into the buffer.
  * Lengths are computed in full precision (no 16-bit wraparound of 4 + 65535, coturn#1837), and the
@@ -56,7 +57,8 @@ const LENGTH_FIELD_END = 4;
  */
 export class StunStreamFramer {
   readonly maxFrameBytes: number;
-  #buffer: Uint8Array;
+  /** Allocated on the first split frame, then kept. */
+  #buffer: Uint8Array | undefined;
   #filled = 0;
   #failure: StunDecodeError | undefined;
 
@@ -68,7 +70,6 @@ export class StunStreamFramer {
       );
     }
     this.maxFrameBytes = max;
-    this.#buffer = new Uint8Array(max);
   }
 
   /** Bytes of an incomplete frame held from earlier chunks. */
@@ -102,21 +103,23 @@ export class StunStreamFramer {
           continue;
         }
         // An incomplete frame: shorter than `need` (at most maxFrameBytes) or than its length field.
+        this.#buffer ??= new Uint8Array(this.maxFrameBytes);
         this.#buffer.set(pos === 0 ? chunk : chunk.subarray(pos), 0);
         this.#filled = n - pos;
         return;
       }
-      const known = this.#frameLength(this.#buffer, 0, this.#filled);
+      const buffer = this.#buffer!;
+      const known = this.#frameLength(buffer, 0, this.#filled);
       const wanted = (known > 0 ? known : LENGTH_FIELD_END) - this.#filled;
       const take = Math.min(wanted, n - pos);
-      this.#buffer.set(chunk.subarray(pos, pos + take), this.#filled);
+      buffer.set(chunk.subarray(pos, pos + take), this.#filled);
       this.#filled += take;
       pos += take;
       // Again with more bytes: the length field may have arrived, and the STUN cookie is checked.
-      const need = this.#frameLength(this.#buffer, 0, this.#filled);
+      const need = this.#frameLength(buffer, 0, this.#filled);
       if (need > 0 && this.#filled === need) {
         this.#filled = 0;
-        this.#deliver(onFrame, this.#buffer.subarray(0, need));
+        this.#deliver(onFrame, buffer.subarray(0, need));
       }
     }
   }

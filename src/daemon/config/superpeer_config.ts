@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_TOTAL_BYTES_PER_SECOND,
   DEFAULT_MIN_RELAY_PORT,
   DEFAULT_RELAY_TLS_PORT,
+  DEFAULT_STREAM_BACKLOG_BYTES,
   DEFAULT_STREAM_IDLE_S,
 } from "../../relay/constants.ts";
 import { PeerPolicy } from "../../relay/peer_policy.ts";
@@ -89,6 +90,7 @@ export interface SuperpeerConfig {
     readonly maxStreamClients: number;
     readonly maxStreamClientsPerIp: number;
     readonly streamIdleSeconds: number;
+    readonly streamBacklogBytes: number;
   };
 }
 
@@ -538,6 +540,14 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "A TCP or TLS client without a live allocation that sends nothing for this long is disconnected.",
         },
+        streamBacklogBytes: {
+          kind: "integer",
+          min: 1024,
+          max: 16 * 1024 * 1024,
+          unit: "B",
+          doc:
+            "Unsent bytes queued for one TCP or TLS client; relayed packets past it are dropped (worst case per client: this plus a 64 KiB frame buffer).",
+        },
       },
     },
   },
@@ -596,6 +606,7 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     maxStreamClients: DEFAULT_MAX_STREAM_CLIENTS,
     maxStreamClientsPerIp: DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
     streamIdleSeconds: DEFAULT_STREAM_IDLE_S,
+    streamBacklogBytes: DEFAULT_STREAM_BACKLOG_BYTES,
   },
 };
 
