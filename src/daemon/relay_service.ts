@@ -183,7 +183,9 @@ export class RelayService implements Service {
     }
     const server = new TurnServer({
       realm: init.realm,
-      relayAddresses: relayHost.includes(":") ? { ipv6: relayHost } : { ipv4: relayHost },
+      relayAddresses: relayHost.includes(":")
+        ? { ipv6: relayHost }
+        : { ipv4: relayHost, ...(init.relayHost6 === "" ? {} : { ipv6: init.relayHost6 }) },
       minRelayPort: init.portMin,
       maxRelayPort: init.portMax,
       listenPorts: this.#tls === undefined
@@ -231,6 +233,7 @@ export class RelayService implements Service {
       tcp: this.#tcp === undefined ? "off" : formatAddress(this.#tcp.local),
       tls: this.#tls === undefined ? "off" : formatAddress(this.#tls.local),
       relayHost,
+      relayHost6: init.relayHost6 || "off",
       ports: `${init.portMin}-${init.portMax}`,
       realm: init.realm,
       users: init.users.length,

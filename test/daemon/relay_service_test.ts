@@ -274,6 +274,26 @@ test("resolveConfig reports relay cross-field mistakes with their key paths", ()
   ]);
   const ok = resolveConfig({}, ["relay.host=0.0.0.0", "relay.relayHost=192.0.2.1"], "test");
   assert.is(ok.relay.relayHost, "192.0.2.1");
+  const paths = (relay: Record<string, unknown>) => {
+    try {
+      resolveConfig({ relay }, [], "test");
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+  assert.match(
+    paths({ relayHost6: "192.0.2.9" }).join(),
+    /relay.relayHost6: must be a concrete IPv6/,
+  );
+  assert.match(paths({ relayHost6: "::" }).join(), /relay.relayHost6: must be a concrete IPv6/);
+  assert.match(
+    paths({ host: "::1", relayHost6: "2001:db8::1" }).join(),
+    /relay.relayHost6: only with an IPv4 relay address/,
+  );
+  assert.match(paths({ tlsCertFile: "/etc/cert.pem" }).join(), /relay.tlsKeyFile: .*go together/);
+  assert.equal(paths({ relayHost6: "2001:db8::1" }), []);
 });
 
 test.run();

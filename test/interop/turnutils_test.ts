@@ -1,7 +1,7 @@
 // coturn's own TURN client against `superpeer run`: Debian's turnutils_uclient (coturn 4.6.1,
 // installed by scripts/setup-interop) relays through our relay to turnutils_peer, an echo peer,
-// over UDP with channels, with Send/Data indications, and with TURN REST credentials, and over TCP
-// (-t) and TLS (-S -t, the test-only certificate in test/fixtures/tls). Everything runs on
+// over UDP with channels, with Send/Data indications, and with TURN REST credentials, over TCP
+// (-t) and TLS (-S -t, the test-only certificate in test/fixtures/tls), and with an IPv6 relay (-x). Everything runs on
 // 127.0.0.1; every process is bounded in time and killed in the end.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -99,7 +99,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
   test.before(async () => {
     peerPort = await freePortPair();
     peer = new Deno.Command(PEER, {
-      args: ["-L", "127.0.0.1", "-p", String(peerPort)],
+      args: ["-L", "127.0.0.1", "-L", "::1", "-p", String(peerPort)],
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -118,6 +118,8 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       // Debian's uclient 4.6.1 binds channels up to 0x7FFF (RFC 5766's range)
       "--set",
       "relay.allowRfc5766Channels=true",
+      "--set",
+      "relay.relayHost6=::1",
       "--set",
       "relay.tlsPort=0",
       "--set",
@@ -150,7 +152,7 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
       "-p",
       String(flags.includes("-S") ? tlsPort : relayPort),
       "-e",
-      "127.0.0.1",
+      flags.includes("-x") ? "::1" : "127.0.0.1",
       "-r",
       String(peerPort),
       ...flags,
@@ -231,6 +233,12 @@ if (!existsSync(UCLIENT) || !existsSync(PEER)) {
 
   test("turnutils_uclient over TLS (-S -t) with channels: every message echoed", async () => {
     await expectEveryMessageBack("tls", ["-u", USER, "-w", PASSWORD, "-t", "-S", ...LOAD]);
+  });
+
+  // The peer is ::1: an IPv4 relay could not reach it (443 on CreatePermission), so every echo
+  // crossed the IPv6 relay that relay.relayHost6 offers.
+  test("turnutils_uclient asking an IPv6 relay (-x) to an IPv6 peer: every message echoed", async () => {
+    await expectEveryMessageBack("ipv6 relay", ["-u", USER, "-w", PASSWORD, "-x", ...LOAD]);
   });
 
   test("turnutils_uclient with a wrong REST secret or password cannot allocate", async () => {

@@ -66,6 +66,7 @@ export interface SuperpeerConfig {
     readonly host: string;
     readonly port: number;
     readonly relayHost: string;
+    readonly relayHost6: string;
     readonly portMin: number;
     readonly portMax: number;
     readonly realm: string;
@@ -386,6 +387,13 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Address relay sockets bind and XOR-RELAYED-ADDRESS advertises (its family is the one offered); empty means `host`.",
         },
+        relayHost6: {
+          kind: "string",
+          pattern: IP_LITERAL_OR_EMPTY,
+          patternHint: "an IPv6 address literal, not a wildcard, or empty",
+          doc:
+            "IPv6 address of relay sockets when `relayHost` is IPv4: clients asking REQUESTED-ADDRESS-FAMILY IPv6 get a relay here (RFC 8656 section 7.2); empty offers IPv4 only.",
+        },
         portMin: {
           kind: "integer",
           min: 1024,
@@ -582,6 +590,7 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     host: "127.0.0.1",
     port: DEFAULT_RELAY_PORT,
     relayHost: "",
+    relayHost6: "",
     portMin: DEFAULT_MIN_RELAY_PORT,
     portMax: DEFAULT_MAX_RELAY_PORT,
     realm: "superpeer",
@@ -656,6 +665,20 @@ function relayIssues(relay: SuperpeerConfig["relay"]): ConfigIssue[] {
     });
   }
   const relayHost = relayHostOf(relay);
+  if (relay.relayHost6 !== "") {
+    if (!relay.relayHost6.includes(":") || isWildcardHost(relay.relayHost6)) {
+      issues.push({
+        path: "relay.relayHost6",
+        message: `must be a concrete IPv6 address, got ${relay.relayHost6}`,
+      });
+    } else if (relayHost.includes(":")) {
+      issues.push({
+        path: "relay.relayHost6",
+        message:
+          `only with an IPv4 relay address (relayHost resolves to ${relayHost}, already IPv6)`,
+      });
+    }
+  }
   if (isWildcardHost(relayHost)) {
     issues.push({
       path: "relay.relayHost",
