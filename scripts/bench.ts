@@ -1,12 +1,14 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
-// Usage: deno run -A scripts/bench.ts [--runs N] [--only startup|micro|overlay]
+// Usage: deno run -A scripts/bench.ts [--runs N] [--only startup|micro|overlay|relay] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
 //   micro     logfmt line cost, suppressed-repeat cost, /metrics render cost, config resolve cost
 //   overlay   per message type: bytes in our CBOR, JSON and RFC 6940 encodings; encode, decode,
 //             sign, verify and JSON operations per second
+//   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
+//             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
 import { existsSync } from "node:fs";
 import { ManualClock } from "../src/core/clock.ts";
 import { MetricsRegistry } from "../src/core/metrics.ts";
@@ -15,6 +17,7 @@ import { LogSink } from "../src/daemon/log_sink.ts";
 import { renderPrometheusText } from "../src/daemon/ops/prometheus_text.ts";
 import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process.ts";
 import { benchOverlayCodec } from "./lib/bench_overlay.ts";
+import { benchRelay } from "./lib/bench_relay.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const runsArg = Deno.args.indexOf("--runs");
@@ -158,6 +161,7 @@ if (wants("micro")) {
   console.log(table(["operation", "cost"], micro().map(([a, b]) => [a, b])));
 }
 if (wants("overlay")) benchOverlay();
+if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
 
 async function benchStartup(): Promise<void> {
   const startupRows: string[][] = [];
