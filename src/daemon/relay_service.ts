@@ -427,7 +427,10 @@ export class RelayService implements Service {
       });
       if (this.#running) {
         this.#sendToClient(action.to, action.failure);
-        this.#server?.relayOpenFailed(port);
+        // A dual allocation's other relay socket, if bound already, closes with it.
+        for (const other of this.#server?.relayOpenFailed(port) ?? []) {
+          if (other.kind === "close-relay") this.#closeRelay(other.port);
+        }
       }
       return false;
     }

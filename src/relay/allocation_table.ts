@@ -39,6 +39,8 @@ export type TableRefusal =
 export interface ChannelBinding {
   readonly number: number;
   readonly peer: HostPort;
+  /** The allocation's relay port of the peer's address family (a dual allocation has two). */
+  readonly relayPort: number;
   /** Monotonic ms. */
   expiresAt: number;
 }
@@ -66,6 +68,8 @@ export interface NewAllocation {
   /** The long-term key that authenticated the Allocate; later requests are checked with it. */
   readonly key: Uint8Array;
   readonly relayed: RelayedAddress;
+  /** A dual allocation's second relayed address, of the other family (RFC 8656 section 7.2). */
+  readonly additional?: RelayedAddress;
   readonly lifetimeSeconds: number;
 }
 
@@ -85,7 +89,8 @@ export class Allocation {
   readonly username: string;
   readonly realm: string;
   readonly key: Uint8Array;
-  readonly relayed: RelayedAddress;
+  /** Its relayed addresses: one, or two of different families (a dual allocation). */
+  readonly relays: RelayedAddress[];
   /** Monotonic ms. */
   expiresAt: number;
   /** Peer IP -> expiry (monotonic ms); ports do not matter (RFC 8656 section 9). */
@@ -104,9 +109,30 @@ export class Allocation {
     this.username = init.username;
     this.realm = init.realm;
     this.key = init.key.slice();
-    this.relayed = { ...init.relayed };
+    this.relays = init.additional === undefined
+      ? [{ ...init.relayed }]
+      : [{ ...init.relayed }, { ...init.additional }];
     this.expiresAt = expiresAt;
     this.bucket = bucket;
+  }
+
+  /** The first relayed address (the only one unless the allocation is dual). */
+  get relayed(): RelayedAddress {
+    return this.relays[0]!;
+  }
+
+  /** The relayed address of `family`, if the allocation has one. */
+  relayFor(family: 4 | 6): RelayedAddress | undefined {
+    const relays = this.relays;
+    for (let i = 0; i < relays.length; i++) if (relays[i]!.family === family) return relays[i];
+    return undefined;
+  }
+
+  /** The relayed address on `port`, if it is one of this allocation's. */
+  relayOnPort(port: number): RelayedAddress | undefined {
+    const relays = this.relays;
+    for (let i = 0; i < relays.length; i++) if (relays[i]!.port === port) return relays[i];
+    return undefined;
   }
 
   /** Whether a live permission covers `peerIp` (RFC 8656 section 9). */
@@ -248,9 +274,11 @@ export class AllocationTable {
     this.#ports = components.ports;
   }
 
+  #count = 0;
+
   /** Live allocations. */
   get size(): number {
-    return this.#byRelayPort.size;
+    return this.#count;
   }
 
   /** The allocation of a 5-tuple (RFC 8656 section 5), compared field by field. */
@@ -273,9 +301,9 @@ export class AllocationTable {
     return this.#byRelayPort.get(port);
   }
 
-  /** Every allocation (for status pages and tests). */
-  all(): IterableIterator<Allocation> {
-    return this.#byRelayPort.values();
+  /** Every allocation once (for status pages and tests). */
+  *all(): IterableIterator<Allocation> {
+    for (const list of this.#byClient.values()) yield* list;
   }
 
   /**
@@ -303,8 +331,13 @@ export class AllocationTable {
     if (this.find(fiveTuple.transport, fiveTuple.client, fiveTuple.server) !== undefined) {
       throw new RangeError(`Cannot create an allocation: the 5-tuple has one`);
     }
-    if (this.#byRelayPort.has(relayed.port)) {
-      throw new RangeError(`Cannot create an allocation: relay port ${relayed.port} is in use`);
+    for (const relay of init.additional === undefined ? [relayed] : [relayed, init.additional]) {
+      if (this.#byRelayPort.has(relay.port)) {
+        throw new RangeError(`Cannot create an allocation: relay port ${relay.port} is in use`);
+      }
+    }
+    if (init.additional !== undefined && init.additional.family === relayed.family) {
+      throw new RangeError("Cannot create an allocation: a dual allocation needs two families");
     }
     if (
       this.size >= this.#maxTotal || (this.#perUser.get(init.username) ?? 0) >= this.#maxPerUser ||
@@ -321,7 +354,8 @@ export class AllocationTable {
     let list = this.#byClient.get(fiveTuple.client.host);
     if (list === undefined) this.#byClient.set(fiveTuple.client.host, list = []);
     list.push(allocation);
-    this.#byRelayPort.set(relayed.port, allocation);
+    this.#count++;
+    for (const relay of allocation.relays) this.#byRelayPort.set(relay.port, allocation);
     this.#perUser.set(init.username, (this.#perUser.get(init.username) ?? 0) + 1);
     return allocation;
   }
@@ -330,6 +364,25 @@ export class AllocationTable {
   refresh(allocation: Allocation, lifetimeSeconds: number, now: number): void {
     if (lifetimeSeconds === 0) this.delete(allocation);
     else allocation.expiresAt = now + lifetimeSeconds * 1000;
+  }
+
+  /**
+   * Removes the `family` relayed address of a dual allocation and frees its port, with the
+   * channels bound to peers of that family (RFC 8656 section 8.2: a Refresh with lifetime 0 and
+   * REQUESTED-ADDRESS-FAMILY). Returns the freed port; undefined (nothing done) when the allocation
+   * has no such address or it is its only one (delete the allocation instead).
+   */
+  dropRelay(allocation: Allocation, family: 4 | 6): number | undefined {
+    const relay = allocation.relayFor(family);
+    if (relay === undefined || allocation.relays.length < 2) return undefined;
+    if (this.#byRelayPort.get(relay.port) !== allocation) return undefined;
+    allocation.relays.splice(allocation.relays.indexOf(relay), 1);
+    this.#byRelayPort.delete(relay.port);
+    this.#ports.release(relay.port);
+    for (const binding of [...allocation.channels.values()]) {
+      if (binding.relayPort === relay.port) this.#unbind(allocation, binding);
+    }
+    return relay.port;
   }
 
   /** Removes an allocation and frees its relay port; a second call does nothing. */
@@ -418,9 +471,11 @@ export class AllocationTable {
       current.expiresAt = expiresAt;
       return "refreshed";
     }
+    const family = peer.host.includes(":") ? 6 : 4;
     const binding: ChannelBinding = {
       number,
       peer: { host: peer.host, port: peer.port },
+      relayPort: (allocation.relayFor(family) ?? allocation.relayed).port,
       expiresAt,
     };
     allocation.channels.set(number, binding);
@@ -441,7 +496,7 @@ export class AllocationTable {
     let permissions = 0;
     let channels = 0;
     let quarantines = 0;
-    for (const allocation of this.#byRelayPort.values()) {
+    for (const allocation of this.all()) {
       if (allocation.expiresAt <= now) {
         (gone ??= []).push(allocation);
         continue;
@@ -487,7 +542,8 @@ export class AllocationTable {
     };
   }
 
-  #expireChannel(allocation: Allocation, binding: ChannelBinding): void {
+  /** Removes a binding from both indexes. */
+  #unbind(allocation: Allocation, binding: ChannelBinding): void {
     allocation.channels.delete(binding.number);
     const ports = allocation.channelsByPeer.get(binding.peer.host);
     ports?.delete(binding.peer.port);
@@ -495,6 +551,10 @@ export class AllocationTable {
       allocation.channelsByPeer.delete(binding.peer.host);
     }
     this.#channelCount--;
+  }
+
+  #expireChannel(allocation: Allocation, binding: ChannelBinding): void {
+    this.#unbind(allocation, binding);
     this.#expired.channels++;
     if (!this.#quarantine) return;
     const q = allocation.quarantine;
@@ -516,13 +576,16 @@ export class AllocationTable {
       if (at >= 0) list.splice(at, 1);
       if (list.length === 0) this.#byClient.delete(t.client.host);
     }
-    this.#byRelayPort.delete(allocation.relayed.port);
+    this.#count--;
+    for (const relay of allocation.relays) {
+      this.#byRelayPort.delete(relay.port);
+      this.#ports.release(relay.port);
+    }
     const users = (this.#perUser.get(allocation.username) ?? 1) - 1;
     if (users === 0) this.#perUser.delete(allocation.username);
     else this.#perUser.set(allocation.username, users);
     this.#permissionCount -= allocation.permissions.size;
     this.#channelCount -= allocation.channels.size;
-    this.#ports.release(allocation.relayed.port);
   }
 
   #refuse<R extends TableRefusal>(reason: R): R {

@@ -29,6 +29,7 @@ export class RelayCounters {
   readonly #packetsToPeer: Counter;
   readonly #packetsToClient: Counter;
   readonly #allocations: Gauge;
+  readonly #created: Counter;
   readonly #permissions: Gauge;
   readonly #channels: Gauge;
 
@@ -63,8 +64,17 @@ export class RelayCounters {
     this.#packetsToPeer = packets.with({ direction: "to_peer" });
     this.#packetsToClient = packets.with({ direction: "to_client" });
     this.#allocations = metrics.gauge("superpeer_relay_allocations", "Live TURN allocations");
+    this.#created = metrics.counter(
+      "superpeer_relay_allocations_created_total",
+      "TURN allocations made, by relayed address families (ipv4, ipv6, dual)",
+      ["families"],
+    );
     this.#permissions = metrics.gauge("superpeer_relay_permissions", "Live TURN permissions");
     this.#channels = metrics.gauge("superpeer_relay_channels", "Live TURN channel bindings");
+  }
+
+  created(families: "ipv4" | "ipv6" | "dual"): void {
+    this.#created.with({ families }).inc();
   }
 
   refused(reason: RefusalReason): void {

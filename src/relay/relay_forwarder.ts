@@ -126,7 +126,7 @@ export class RelayForwarder {
     if (!allocation.hasPermission(binding.peer.host, now)) return this.#drop("no_permission");
     if (!this.#admit(allocation, header.length, now)) return undefined;
     const out = this.#toPeer;
-    out.relayPort = allocation.relayed.port;
+    out.relayPort = binding.relayPort;
     out.peer = binding.peer;
     out.bytes = bytes;
     out.offset = 4;
@@ -154,7 +154,8 @@ export class RelayForwarder {
     } catch {
       return this.#drop("malformed");
     }
-    if (peer.family !== allocation.relayed.family) return this.#drop("family_mismatch");
+    const relay = allocation.relayFor(peer.family);
+    if (relay === undefined) return this.#drop("family_mismatch");
     // RFC 8656 section 11.2: no permission for the peer: silently discard
     if (!allocation.hasPermission(peer.host, now)) return this.#drop("no_permission");
     const verdict = this.#policy.check(peer.host, peer.port);
@@ -164,7 +165,7 @@ export class RelayForwarder {
     this.#counters.relayedToPeer(length);
     return {
       kind: "to-peer",
-      relayPort: allocation.relayed.port,
+      relayPort: relay.port,
       peer: { host: peer.host, port: peer.port },
       bytes: message.bytes,
       offset: message.valueOffset(dataAt),
@@ -210,7 +211,7 @@ export class RelayForwarder {
       this.#randomBytes(this.#transactionId);
       builder.begin(StunMessageType.DataIndication, this.#transactionId);
       const address = this.#peerAddress;
-      address.family = allocation.relayed.family;
+      address.family = (allocation.relayOnPort(relayPort) ?? allocation.relayed).family;
       address.host = peer.host;
       address.port = peer.port;
       encodeXorPeerAddress(builder, address as StunAddress);

@@ -55,7 +55,12 @@ import type { Clock } from "../core/clock.ts";
 import { bytesToHex } from "../core/hex.ts";
 import { type Logger, silentLogger } from "../core/logger.ts";
 import type { Metrics } from "../core/metrics.ts";
-import { type Allocation, AllocationTable, type AllocationTableInit } from "./allocation_table.ts";
+import {
+  type Allocation,
+  AllocationTable,
+  type AllocationTableInit,
+  type RelayedAddress,
+} from "./allocation_table.ts";
 import {
   DEFAULT_ALLOCATION_LIFETIME_S,
   DEFAULT_BURST_SECONDS,
@@ -353,9 +358,9 @@ export class TurnServer {
     this.#counters.expired("channel", result.channels);
     this.#updateGauges();
     if (result.allocations.length === 0) return NO_ACTIONS;
-    return result.allocations.map((a): TurnAction => {
+    return result.allocations.flatMap((a): TurnAction[] => {
       this.#logger.debug("Allocation expired", { user: a.username, port: a.relayed.port });
-      return { kind: "close-relay", port: a.relayed.port };
+      return closeRelays(a);
     });
   }
 
@@ -372,20 +377,27 @@ export class TurnServer {
       user: allocation.username,
       port: allocation.relayed.port,
     });
-    return [{ kind: "close-relay", port: allocation.relayed.port }];
+    return closeRelays(allocation);
   }
 
   /**
    * The I/O layer could not bind relay port `port`: the allocation made for it goes, the port is
    * not offered again for a while, and retransmissions of the Allocate get the 508 answer.
    */
-  relayOpenFailed(port: number): void {
+  relayOpenFailed(port: number): readonly TurnAction[] {
     const allocation = this.#table.byRelayPort(port);
-    if (allocation !== undefined) this.#table.delete(allocation);
+    let others: TurnAction[] = [];
+    if (allocation !== undefined) {
+      // A dual allocation's other relay port may be bound already: it closes too.
+      others = closeRelays(allocation).filter((a) => a.kind === "close-relay" && a.port !== port);
+      for (const relay of allocation.relays) this.#cache.failRelayPort(relay.port);
+      this.#table.delete(allocation);
+    }
     this.#ports.hold(port, this.#clock.monotonic() + FAILED_PORT_HOLD_S * 1000);
     this.#cache.failRelayPort(port);
     this.#counters.refused("relay_bind_failed");
     this.#updateGauges();
+    return others;
   }
 
   // ---- requests ------------------------------------------------------------------------------
@@ -519,14 +531,17 @@ export class TurnServer {
       throw new Refusal(StunErrorCode.BadRequest, "bad_request", "EVEN-PORT R with two families");
     }
     let additionalError = false;
+    let dual = false;
     if (additionalAt >= 0) {
       const extra = attempt(() => decodeAdditionalAddressFamily(message, additionalAt));
       // RFC 8656 section 7.2 step 9: ADDITIONAL-ADDRESS-FAMILY of IPv4: 400
       if (extra !== 6) {
         throw new Refusal(StunErrorCode.BadRequest, "bad_request", "ADDITIONAL-ADDRESS-FAMILY");
       }
-      // no dual allocations: the IPv4 part succeeds with ADDRESS-ERROR-CODE 440 for IPv6
-      additionalError = true;
+      // RFC 8656 section 7.2: a dual allocation (IPv4 and IPv6) when both are offered; without an
+      // IPv6 relay address the IPv4 part succeeds with ADDRESS-ERROR-CODE 440 for IPv6
+      if (this.#relayHost(6) !== undefined) dual = true;
+      else additionalError = true;
     }
     // RFC 8656 section 7.2 step 10: quotas (486 per user or client; 508 at the server's total)
     const refusal = this.#table.canCreate(request.username, tuple.client.host);
@@ -571,6 +586,15 @@ export class TurnServer {
       this.#ports.release(port);
       throw new Refusal(StunErrorCode.AddressFamilyNotSupported, "family_not_supported");
     }
+    let additional: RelayedAddress | undefined;
+    if (dual) {
+      const port6 = this.#ports.acquire({ even: false, withNext: false });
+      if (port6 < 0) {
+        this.#ports.release(port);
+        throw new Refusal(StunErrorCode.InsufficientCapacity, "ports_full");
+      }
+      additional = { family: 6, host: this.#relayHost(6)!, port: port6 };
+    }
     const lifetime = this.#lifetime(message, false);
     const relayed = { family, host, port };
     const allocation = this.#table.create({
@@ -579,9 +603,11 @@ export class TurnServer {
       realm: this.realm,
       key: request.key!,
       relayed,
+      ...(additional === undefined ? {} : { additional }),
       lifetimeSeconds: lifetime,
     }, now);
     this.#updateGauges();
+    this.#counters.created(additional !== undefined ? "dual" : family === 4 ? "ipv4" : "ipv6");
     this.#logger.debug("Allocation created", {
       user: request.username,
       client: `${tuple.client.host}:${tuple.client.port}`,
@@ -593,16 +619,19 @@ export class TurnServer {
       false,
     );
     request.relayFailure = { port, failure };
-    request.actions.push({
-      kind: "open-relay",
-      family,
-      host,
-      port,
-      to: allocation.fiveTuple,
-      failure,
-    });
+    for (const relay of allocation.relays) {
+      request.actions.push({
+        kind: "open-relay",
+        family: relay.family,
+        host: relay.host,
+        port: relay.port,
+        to: allocation.fiveTuple,
+        failure,
+      });
+    }
     const b = this.#builder.beginResponse(message, StunClass.SuccessResponse);
-    encodeXorRelayedAddress(b, relayed);
+    // RFC 8656 section 7.2: a dual allocation's response carries both XOR-RELAYED-ADDRESSes
+    for (const relay of allocation.relays) encodeXorRelayedAddress(b, relay);
     if (additionalError) {
       encodeAddressErrorCode(b, { family: 6, code: StunErrorCode.AddressFamilyNotSupported });
     }
@@ -616,18 +645,31 @@ export class TurnServer {
   #refresh(request: Request, allocation: Allocation, now: number): Uint8Array {
     const { message } = request;
     const familyAt = message.indexOf(StunAttribute.RequestedAddressFamily);
+    let family: 4 | 6 | undefined;
     if (familyAt >= 0) {
-      const family = attempt(() => decodeRequestedAddressFamily(message, familyAt));
+      const asked = attempt(() => decodeRequestedAddressFamily(message, familyAt));
       // RFC 8656 section 8.2: REQUESTED-ADDRESS-FAMILY not of the allocation: 443
-      if (family !== allocation.relayed.family) {
+      if (asked === UNSUPPORTED_FAMILY || allocation.relayFor(asked) === undefined) {
         throw new Refusal(StunErrorCode.PeerAddressFamilyMismatch, "peer_family_mismatch");
       }
+      family = asked;
     }
     const lifetime = this.#lifetime(message, true);
+    if (lifetime === 0 && family !== undefined && allocation.relays.length > 1) {
+      // RFC 8656 section 8.2: lifetime 0 with a family deletes that relayed address of a dual
+      // allocation; the other stays
+      const port = this.#table.dropRelay(allocation, family)!;
+      request.actions.push({ kind: "close-relay", port });
+      this.#updateGauges();
+      const b = this.#builder.beginResponse(message, StunClass.SuccessResponse);
+      encodeLifetime(b, 0);
+      return this.#finishSuccess(request);
+    }
+    const closing = lifetime === 0 ? closeRelays(allocation) : [];
     this.#table.refresh(allocation, lifetime, now);
     if (lifetime === 0) {
       // RFC 8656 section 8.2: a lifetime of 0 deletes the allocation
-      request.actions.push({ kind: "close-relay", port: allocation.relayed.port });
+      request.actions.push(...closing);
       this.#updateGauges();
       this.#logger.debug("Allocation deleted", {
         user: allocation.username,
@@ -696,7 +738,7 @@ export class TurnServer {
 
   /** 443 for the wrong family, 403 for a peer the policy forbids (RFC 8656 sections 10.2, 12.2). */
   #checkPeer(allocation: Allocation, peer: StunAddress, port: number): void {
-    if (peer.family !== allocation.relayed.family) {
+    if (allocation.relayFor(peer.family) === undefined) {
       throw new Refusal(StunErrorCode.PeerAddressFamilyMismatch, "peer_family_mismatch");
     }
     if (this.#policy.check(peer.host, port) !== "allowed") {
@@ -775,4 +817,9 @@ export class TurnServer {
   #updateGauges(): void {
     this.#counters.live(this.#table.stats());
   }
+}
+
+/** "close-relay" for each of an allocation's relay ports. */
+function closeRelays(allocation: Allocation): TurnAction[] {
+  return allocation.relays.map((relay) => ({ kind: "close-relay", port: relay.port }));
 }
