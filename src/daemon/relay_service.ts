@@ -289,6 +289,7 @@ export class RelayService implements Service {
       datagramsFromPeers: this.#fromPeers,
       relayBindFailures: this.#relayBindFailures,
       handlerErrors: this.#errors,
+      relayed: this.#server?.counters.snapshot() ?? null,
       refused: stats ? Object.fromEntries(stats.refused) : {},
       expired: stats?.expired ?? {},
       deleted: stats?.deleted ?? 0,

@@ -32,6 +32,9 @@ export class RelayCounters {
   readonly #created: Counter;
   readonly #permissions: Gauge;
   readonly #channels: Gauge;
+  /** Plain totals for /status (the metric series hold the same numbers). */
+  readonly #totals = { bytesToPeer: 0, bytesToClient: 0, packetsToPeer: 0, packetsToClient: 0 };
+  readonly #droppedTotals = new Map<string, number>();
 
   constructor(metrics: Metrics) {
     this.#refusedTotal = metrics.counter(
@@ -83,6 +86,7 @@ export class RelayCounters {
 
   dropped(reason: DropReason): void {
     bump(this.#dropped, this.#droppedTotal, reason);
+    this.#droppedTotals.set(reason, (this.#droppedTotals.get(reason) ?? 0) + 1);
   }
 
   expired(kind: "allocation" | "permission" | "channel", count: number): void {
@@ -92,11 +96,26 @@ export class RelayCounters {
   relayedToPeer(bytes: number): void {
     this.#bytesToPeer.inc(bytes);
     this.#packetsToPeer.inc();
+    this.#totals.bytesToPeer += bytes;
+    this.#totals.packetsToPeer++;
   }
 
   relayedToClient(bytes: number): void {
     this.#bytesToClient.inc(bytes);
     this.#packetsToClient.inc();
+    this.#totals.bytesToClient += bytes;
+    this.#totals.packetsToClient++;
+  }
+
+  /** Bytes and packets relayed each way, and drops by reason, since start (for /status). */
+  snapshot(): {
+    bytesToPeer: number;
+    bytesToClient: number;
+    packetsToPeer: number;
+    packetsToClient: number;
+    dropped: Record<string, number>;
+  } {
+    return { ...this.#totals, dropped: Object.fromEntries(this.#droppedTotals) };
   }
 
   /** Sets the live-state gauges from the table's counts. */

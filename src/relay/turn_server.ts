@@ -280,6 +280,11 @@ export class TurnServer {
     return this.#table;
   }
 
+  /** Relayed bytes and packets, drops by reason (read-only use: status pages). */
+  get counters(): RelayCounters {
+    return this.#counters;
+  }
+
   /** The peer policy in force. */
   get policy(): PeerPolicy {
     return this.#policy;

@@ -207,6 +207,9 @@ test("RelayService relays a Send indication to a peer and the peer's answer back
     assert.is(status.allocations, 1);
     assert.is(status.permissions, 1);
     assert.is(status.relaySockets, 1);
+    const totals = status.relayed as { bytesToPeer: number; packetsToClient: number };
+    assert.is(totals.bytesToPeer, payload.length);
+    assert.is(totals.packetsToClient, 1);
 
     await relay.stop();
     assert.is(relay.status().allocations, 0);
