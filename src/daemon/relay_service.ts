@@ -66,6 +66,8 @@ export interface RelayServiceComponents {
 /** Mean interval of the sweep loop; each wait is jittered by +-25 %. */
 export const RELAY_SWEEP_INTERVAL_MS = 1_000;
 const LOG_INTERVAL_MS = 60_000;
+/** Drop reasons that mean a client or peer sent something broken (logged once a minute). */
+const BAD_INPUT_REASONS = ["not_stun", "malformed", "fingerprint", "bad_indication"] as const;
 
 /**
  * Runs a TurnServer on real sockets. Bad datagrams never throw out of a handler: the core drops
@@ -92,6 +94,7 @@ export class RelayService implements Service {
   readonly #random: () => number;
   readonly #relays = new Map<number, DatagramTransport>();
   readonly #lastLog = new Map<string, number>();
+  readonly #badInputReported: Record<string, number> = {};
   /** Reused for ChannelData from clients (handled synchronously, never kept). */
   readonly #channelTuple: {
     transport: "udp";
@@ -527,12 +530,37 @@ export class RelayService implements Service {
           const allocation = server.table.find(transport, from, to);
           return allocation !== undefined && allocation.expiresAt > now;
         });
+        this.#reportBadInput(server.counters.snapshot().dropped);
       }
     } catch (error) {
       this.#failed("sweep", error);
     }
     this.#scheduleSweep();
   };
+
+  /**
+   * Logs malformed input at most once a minute, with how many of each kind came since the last
+   * line (each one is counted in superpeer_relay_dropped_total as it comes).
+   */
+  #reportBadInput(dropped: Record<string, number>): void {
+    const news: Record<string, number> = {};
+    let any = false;
+    for (const reason of BAD_INPUT_REASONS) {
+      const total = dropped[reason] ?? 0;
+      const fresh = total - (this.#badInputReported[reason] ?? 0);
+      if (fresh > 0) {
+        news[reason] = fresh;
+        any = true;
+      }
+    }
+    if (!any) return;
+    const now = this.#components.clock.monotonic();
+    const last = this.#lastLog.get("bad-input");
+    if (last !== undefined && now - last < LOG_INTERVAL_MS) return;
+    this.#lastLog.set("bad-input", now);
+    for (const reason of BAD_INPUT_REASONS) this.#badInputReported[reason] = dropped[reason] ?? 0;
+    this.#log.warn("Dropped malformed relay input", news);
+  }
 
   // ---- errors --------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import {
   TRANSPORT_PROTOCOL_UDP,
 } from "../../src/codec/stun/mod.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { silentLogger } from "../../src/core/logger.ts";
+import { type LogFields, type Logger, silentLogger } from "../../src/core/logger.ts";
 import { MetricsRegistry } from "../../src/core/metrics.ts";
 import type { DatagramAddress, DatagramTransport } from "../../src/core/transport.ts";
 import { ConfigError } from "../../src/core/errors.ts";
@@ -44,7 +44,10 @@ function portRange(width: number): { portMin: number; portMax: number } {
   return { portMin, portMax: portMin + width - 1 };
 }
 
-async function startRelay(init: Partial<RelayServiceInit> = {}) {
+async function startRelay(
+  init: Partial<RelayServiceInit> = {},
+  logger: (name: string) => Logger = silentLogger,
+) {
   const relay = new RelayService({
     ...DEFAULT_CONFIG.relay,
     host: "127.0.0.1",
@@ -55,7 +58,7 @@ async function startRelay(init: Partial<RelayServiceInit> = {}) {
     ...portRange(200),
     ...init,
   }, {
-    logger: silentLogger,
+    logger,
     metrics: new MetricsRegistry(),
     clock: systemClock,
     openTransport: open,
@@ -245,6 +248,32 @@ test("RelayService answers 508 when the relay port cannot be bound, and keeps se
   } finally {
     await socket.transport.close();
     await blocker.transport.close();
+    await relay.stop();
+  }
+});
+
+test("RelayService logs malformed input at most once a minute, with the counts since the last line", async () => {
+  const lines: { message: string; fields?: LogFields }[] = [];
+  const recording = (name: string): Logger => ({
+    ...silentLogger(name),
+    warn: (message, fields) => void lines.push(fields ? { message, fields } : { message }),
+  });
+  const relay = await startRelay({}, recording);
+  const socket = await Socket.open();
+  try {
+    const bad = () => lines.filter((l) => l.message === "Dropped malformed relay input");
+    for (let i = 0; i < 3; i++) socket.transport.send(new Uint8Array([0xff, 1, 2]), relay.address!);
+    const deadline = Date.now() + 4000;
+    while (bad().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(bad().map((l) => l.fields), [{ not_stun: 3 }]);
+    // More garbage within the minute: counted, not logged again.
+    socket.transport.send(new Uint8Array([0xff]), relay.address!);
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.is(bad().length, 1);
+    const dropped = (relay.status().relayed as { dropped: Record<string, number> }).dropped;
+    assert.is(dropped.not_stun, 4);
+  } finally {
+    await socket.transport.close();
     await relay.stop();
   }
 });
