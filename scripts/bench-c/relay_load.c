@@ -327,6 +327,9 @@ int main(int argc, char **argv) {
   pthread_t sink_thread, receiver_thread;
   pthread_create(&sink_thread, NULL, sink_main, &sink);
   pthread_create(&receiver_thread, NULL, receiver_main, &ep);
+  /* Unpaced, the sender would take a whole core from the server under test (2-core machines):
+   * at nice 10 (this thread only) it offers what the machine can spare. */
+  if (opt.rate == 0) setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 
   static uint8_t packet[MAX_PAYLOAD + 4];
   const int header = opt.relay ? 4 : 0;

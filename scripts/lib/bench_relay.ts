@@ -9,7 +9,7 @@
 // direct one (generator -> sink -> generator, same sockets, same rate), percentile by percentile.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   allocateFrom,
   type BenchAllocation,
@@ -20,6 +20,7 @@ import {
 import { compileLoad, type LoadOptions, type LoadResult, runLoad } from "./bench_relay_load.ts";
 import {
   coturnArgs,
+  killAll,
   type RelaySettings,
   relayVariants,
   type RunningRelay,
@@ -87,17 +88,18 @@ interface Point {
 }
 
 interface RssFigures {
-  readonly warmKb: number;
-  readonly capFixedKb: number;
-  readonly capOverloadKb: number;
-  readonly overloadGrowthKb: number;
-  readonly overloadFactor: number;
+  warmKb: number;
+  capFixedKb: number;
+  capOverloadKb: number;
+  overloadGrowthKb: number;
+  overloadFactor: number;
 }
 
 interface ServerCheck {
   readonly server: string;
   readonly capAnswer: string;
   readonly status: string | undefined;
+  readonly openFiles: string;
 }
 
 /** Runs the relay bench and prints its tables. */
@@ -110,6 +112,7 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
     print(`\nRelay bench skipped: ${program.missing}`);
     return;
   }
+  const loadProgram = program.path;
   const maxLevel = Math.max(...plan.levels);
   const clientPorts = await freePorts(20_000, maxLevel + 1);
   const sinkPort = (await freePorts(30_900, 1))[0]!;
@@ -127,58 +130,56 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
   const bundle = await nodeBundle(print);
   const variants = relayVariants(bundle);
   const started = performance.now();
-  print("\nRelay: TURN over UDP on 127.0.0.1, same C generator and echo sink for every server");
-  print(
-    `  servers: ${variants.map((v) => v.name).join(", ")}${
-      variants.some((v) => v.name === "coturn") ? "" : " (coturn not installed: no ratios)"
-    }`,
-  );
-  print(`  superpeer --set ${superpeerSets(settings, "TMP").join(" ")}`);
-  print(`  coturn ${coturnArgs(settings, "TMP").join(" ")}`);
-  print(
-    `  load: ${clientPorts.length - 1} client ports from ${
-      clientPorts[0]
-    }, sink 127.0.0.1:${sinkPort}, ` +
-      `fixed ${plan.fixedRate} pps from the clients (echoed: ${2 * plan.fixedRate} relayed pps) ` +
-      `for ${plan.fixedS} s, overload unpaced for ${plan.overloadS} s, ${plan.warmupS} s warm-up each`,
-  );
-  print("  (figures on a shared 2-core machine are noisy: rerun on a quiet one before quoting)");
-
-  const load = (extra: Partial<LoadOptions> & Pick<LoadOptions, "mode" | "size" | "rate">) =>
-    runLoad(program.path, {
-      sinkPort,
-      clientPorts: clientPorts.slice(0, maxLevel),
-      warmupS: plan.warmupS,
-      durationS: plan.fixedS,
-      drainS: DRAIN_S,
-      relayPorts: { min: settings.portMin, max: settings.portMax },
-      ...extra,
-    });
-
-  // Direct baselines first, with no server running: the latency every relayed figure subtracts.
-  const direct = new Map<string, LoadResult>();
-  for (const size of plan.sizes) {
-    for (const level of plan.levels) {
-      direct.set(
-        `${size}/${level}`,
-        await load({
-          mode: "direct",
-          size,
-          rate: plan.fixedRate,
-          clientPorts: clientPorts.slice(0, level),
-          durationS: plan.baselineS,
-        }),
-      );
-    }
+  // Interrupted: no server outlives the bench (the load process stops by itself).
+  const interrupted = () => {
+    killAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  try {
+    await runBench();
+  } finally {
+    Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.removeSignalListener("SIGTERM", interrupted);
   }
+  async function runBench(): Promise<void> {
+    print("\nRelay: TURN over UDP on 127.0.0.1, same C generator and echo sink for every server");
+    print(
+      `  servers: ${variants.map((v) => v.name).join(", ")}${
+        variants.some((v) => v.name === "coturn") ? "" : " (coturn not installed: no ratios)"
+      }`,
+    );
+    print(`  superpeer --set ${superpeerSets(settings, "TMP").join(" ")}`);
+    print(`  coturn ${coturnArgs(settings, "TMP").join(" ")}`);
+    print(
+      `  load: ${clientPorts.length - 1} client ports from ${
+        clientPorts[0]
+      }, sink 127.0.0.1:${sinkPort}, ` +
+        `fixed ${plan.fixedRate} pps from the clients (echoed: ${
+          2 * plan.fixedRate
+        } relayed pps) ` +
+        `for ${plan.fixedS} s, overload unpaced for ${plan.overloadS} s, ${plan.warmupS} s warm-up each`,
+    );
+    print("  (figures on a shared 2-core machine are noisy: rerun on a quiet one before quoting)");
 
-  const points: Point[] = [];
-  const rss = new Map<string, RssFigures>();
-  const checks: ServerCheck[] = [];
-  for (const variant of variants) {
-    let relay: RunningRelay | undefined;
-    try {
-      relay = await variant.start(settings);
+    const load = (extra: Partial<LoadOptions> & Pick<LoadOptions, "mode" | "size" | "rate">) =>
+      runLoad(loadProgram, {
+        sinkPort,
+        clientPorts: clientPorts.slice(0, maxLevel),
+        warmupS: plan.warmupS,
+        durationS: plan.fixedS,
+        drainS: DRAIN_S,
+        relayPorts: { min: settings.portMin, max: settings.portMax },
+        ...extra,
+      });
+
+    const points: Point[] = [];
+    const baselines: LoadResult[] = [];
+    const rss = new Map<string, RssFigures>();
+    const checks: ServerCheck[] = [];
+    for (const variant of variants) {
+      let relay: RunningRelay | undefined;
       const server = { host: "127.0.0.1", port: settings.port };
       const sink = { host: "127.0.0.1", port: sinkPort };
       const credentials = { username: USERNAME, password: PASSWORD };
@@ -191,101 +192,111 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
           ...await inBatches(ports, (port) => allocateFrom(port, server, credentials, sink)),
         );
       };
-      const status0 = await relayStatus(relay);
-      const pid = relay.pid;
-      await grow(WARM_ALLOCATIONS);
-      const warm = await load({
-        mode: "relay",
-        serverPort: settings.port,
-        serverPid: pid,
-        size: plan.sizes[0]!,
-        rate: plan.fixedRate,
-        clientPorts: clientPorts.slice(0, WARM_ALLOCATIONS),
-        durationS: plan.fixedS,
-      });
-      let capFixedKb = 0;
-      let capOverloadKb = 0;
-      let overloadGrowthKb = 0;
-      let overloadFactor = 0;
-      let sentTotal = warm.sentTotal;
-      let echoedTotal = warm.sinkTotal;
-      for (const level of plan.levels) {
-        await grow(level);
-        for (const size of plan.sizes) {
-          for (const kind of ["fixed", "overload"] as const) {
-            const result = await load({
-              mode: "relay",
-              serverPort: settings.port,
-              serverPid: pid,
+      const figures: Partial<RssFigures> & { overloadFactor: number } = { overloadFactor: 0 };
+      let sentTotal = 0;
+      let echoedTotal = 0;
+      try {
+        relay = await variant.start(settings);
+        const pid = relay.pid;
+        const status0 = await relayStatus(relay);
+        const relayed = async (size: number, level: number, kind: Kind | "warm-up") => {
+          const result = await load({
+            mode: "relay",
+            serverPort: settings.port,
+            serverPid: pid,
+            size,
+            rate: kind === "overload" ? 0 : plan.fixedRate,
+            clientPorts: clientPorts.slice(0, level),
+            durationS: kind === "overload" ? plan.overloadS : plan.fixedS,
+          });
+          sentTotal += result.sentTotal;
+          echoedTotal += result.sinkTotal;
+          return result;
+        };
+        await grow(WARM_ALLOCATIONS);
+        figures.warmKb = (await relayed(plan.sizes[0]!, WARM_ALLOCATIONS, "warm-up")).rssLastKb;
+        for (const level of plan.levels) {
+          await grow(level);
+          for (const size of plan.sizes) {
+            // The direct round trip just before the relayed one, same sockets, size and rate: on a
+            // busy machine both see the same noise, and the difference is the relay's.
+            const direct = await load({
+              mode: "direct",
               size,
-              rate: kind === "fixed" ? plan.fixedRate : 0,
+              rate: plan.fixedRate,
               clientPorts: clientPorts.slice(0, level),
-              durationS: kind === "fixed" ? plan.fixedS : plan.overloadS,
+              durationS: plan.baselineS,
             });
-            sentTotal += result.sentTotal;
-            echoedTotal += result.sinkTotal;
-            points.push({
-              server: variant.name,
-              allocations: level,
-              size,
-              kind,
-              load: result,
-              direct: direct.get(`${size}/${level}`),
-            });
-            if (level === maxLevel) {
-              if (kind === "fixed") capFixedKb = Math.max(capFixedKb, result.rssLastKb);
-              else {
-                capOverloadKb = Math.max(capOverloadKb, result.rssMaxKb);
-                overloadGrowthKb = Math.max(
-                  overloadGrowthKb,
-                  result.rssLastKb - result.rssFirstKb,
-                );
-                const capacity = result.sinkReceived / result.windowS;
-                overloadFactor = Math.max(
-                  overloadFactor,
-                  capacity > 0 ? result.sent / result.windowS / capacity : Infinity,
-                );
+            baselines.push(direct);
+            for (const kind of ["fixed", "overload"] as const) {
+              const result = await relayed(size, level, kind);
+              points.push({
+                server: variant.name,
+                allocations: level,
+                size,
+                kind,
+                load: result,
+                direct,
+              });
+              if (level !== maxLevel) continue;
+              if (kind === "fixed") {
+                figures.capFixedKb = Math.max(figures.capFixedKb ?? 0, result.rssLastKb);
+                continue;
               }
+              figures.capOverloadKb = Math.max(figures.capOverloadKb ?? 0, result.rssMaxKb);
+              figures.overloadGrowthKb = Math.max(
+                figures.overloadGrowthKb ?? -Infinity,
+                result.rssLastKb - result.rssFirstKb,
+              );
+              const delivered = result.sinkReceived / result.windowS;
+              figures.overloadFactor = Math.max(
+                figures.overloadFactor,
+                delivered > 0 ? result.sent / result.windowS / delivered : Infinity,
+              );
             }
           }
         }
-      }
-      rss.set(variant.name, {
-        warmKb: warm.rssLastKb,
-        capFixedKb,
-        capOverloadKb,
-        overloadGrowthKb,
-        overloadFactor,
-      });
-      // One allocation past the cap must be refused (the cap the RSS figure is "at").
-      let capAnswer = "accepted (cap not reached)";
-      try {
-        await allocateFrom(clientPorts[maxLevel]!, server, credentials, sink);
+        // One allocation past the cap must be refused (the cap the RSS figure is "at").
+        let capAnswer = "accepted (cap not reached)";
+        try {
+          await allocateFrom(clientPorts[maxLevel]!, server, credentials, sink);
+        } catch (error) {
+          capAnswer = error instanceof TurnSetupError ? `refused ${error.code}` : String(error);
+        }
+        const status1 = await relayStatus(relay);
+        checks.push({
+          server: variant.name,
+          capAnswer,
+          openFiles: openFileLimit(relay.pid),
+          status: status0 !== undefined && status1 !== undefined
+            ? `relay counted ${
+              status1.fromClients - status0.fromClients
+            } datagrams from clients (generator sent ${sentTotal} ChannelData + setup requests), ${
+              status1.fromPeers - status0.fromPeers
+            } from peers (sink echoed ${echoedTotal})`
+            : undefined,
+        });
       } catch (error) {
-        capAnswer = error instanceof TurnSetupError ? `refused ${error.code}` : String(error);
+        print(`\n${variant.name}: failed: ${error instanceof Error ? error.message : error}`);
+        if (relay !== undefined) print((await relay.log()).slice(-2000));
+      } finally {
+        await relay?.stop();
       }
-      const status1 = await relayStatus(relay);
-      checks.push({
-        server: variant.name,
-        capAnswer,
-        status: status0 !== undefined && status1 !== undefined
-          ? `relay counted ${
-            status1.fromClients - status0.fromClients
-          } datagrams from clients (generator sent ${sentTotal} ChannelData + setup requests), ${
-            status1.fromPeers - status0.fromPeers
-          } from peers (sink echoed ${echoedTotal})`
-          : undefined,
-      });
-    } catch (error) {
-      print(`\n${variant.name}: failed: ${error instanceof Error ? error.message : error}`);
-      if (relay !== undefined) print((await relay.log()).slice(-2000));
-    } finally {
-      await relay?.stop();
+      if (figures.warmKb !== undefined) {
+        rss.set(variant.name, {
+          warmKb: figures.warmKb,
+          capFixedKb: figures.capFixedKb ?? NaN,
+          capOverloadKb: figures.capOverloadKb ?? NaN,
+          overloadGrowthKb: figures.overloadGrowthKb ?? NaN,
+          overloadFactor: figures.overloadFactor,
+        });
+      }
     }
-  }
 
-  printResults(print, plan, points, rss, checks, [...direct.values()]);
-  print(`\nRelay bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    printResults(print, plan, points, rss, checks, baselines);
+    print(`\nRelay bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    await Deno.remove(dirname(loadProgram), { recursive: true }).catch(() => {});
+  }
 }
 
 // ---- figures ---------------------------------------------------------------------------------
@@ -295,6 +306,7 @@ interface Figures {
   fwdPps: number;
   mbit: number;
   lossPct: number;
+  lossOutPct: number;
   addP50: number | undefined;
   addP99: number | undefined;
   cpuPct: number;
@@ -312,6 +324,7 @@ function figures(point: Point): Figures {
     fwdPps,
     mbit: (fwdPps * point.size * 8) / 1e6,
     lossPct: l.sent > 0 ? (100 * (l.sent - l.received)) / l.sent : 0,
+    lossOutPct: l.sent > 0 ? (100 * (l.sent - l.sinkReceived)) / l.sent : 0,
     addP50: point.direct && l.received > 0 ? l.p50Us - point.direct.p50Us : undefined,
     addP99: point.direct && l.received > 0 ? l.p99Us - point.direct.p99Us : undefined,
     cpuPct: 100 * cpuShare,
@@ -379,6 +392,7 @@ function printResults(
             k(f.fwdPps),
             fixed(f.mbit, 1),
             fixed(f.lossPct, 2),
+            fixed(f.lossOutPct, 2),
             fixed(f.addP50),
             fixed(f.addP99),
             fixed(f.cpuPct, 0),
@@ -400,6 +414,7 @@ function printResults(
         "fwd pps",
         "Mbit/s",
         "loss %",
+        "of it out %",
         "+p50 us",
         "+p99 us",
         "CPU %",
@@ -453,9 +468,9 @@ function printResults(
     list.reduce((n, l) => n + f(l), 0);
   print(
     `  direct baselines: ${sum(baselines, (l) => l.sinkReceived)} packets at the sink, ` +
-      `${sum(baselines, (l) => l.sinkFromRelay)} of them from a relay port; p50/p99 round trip ${
-        baselines.map((b) => `${b.size} B x${b.sockets}: ${b.p50Us}/${b.p99Us} us`).join(", ")
-      }`,
+      `${sum(baselines, (l) => l.sinkFromRelay)} of them from a relay port; round trip p50 ${
+        span(baselines.map((b) => b.p50Us))
+      } us, p99 ${span(baselines.map((b) => b.p99Us))} us`,
   );
   print(
     `  relayed points: ${sum(relayed, (l) => l.sinkReceived)} packets at the sink, ` +
@@ -479,11 +494,28 @@ function printResults(
   }
   for (const c of checks) {
     print(
-      `  ${c.server}: allocation ${plan.levels.at(-1)! + 1} ${c.capAnswer}${
-        c.status ? `; ${c.status}` : ""
-      }`,
+      `  ${c.server} (open files ${c.openFiles}): allocation ${
+        plan.levels.at(-1)! + 1
+      } ${c.capAnswer}${c.status ? `; ${c.status}` : ""}`,
     );
   }
+}
+
+/** The soft open-file limit of a process, from /proc/PID/limits. */
+function openFileLimit(pid: number): string {
+  try {
+    const line = Deno.readTextFileSync(`/proc/${pid}/limits`).split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    return line?.split(/\s{2,}/)[1] ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+function span(values: readonly number[]): string {
+  return values.length === 0
+    ? "-"
+    : `${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)}`;
 }
 
 function pct(now: number, base: number): number {

@@ -54,6 +54,7 @@ export class TurnSetupError extends Error {
 }
 
 const TIMEOUT_MS = 400;
+const ALLOCATE_TRIES_ON_508 = 5;
 const TRIES = 4;
 
 /** One client socket with request/answer by transaction id. */
@@ -209,13 +210,20 @@ export async function allocateFrom(
         errorCodeOf(first),
       );
     }
-    const second = await socket.request(server, (b, id) => {
-      b.begin(StunMessageType.AllocateRequest, id);
-      encodeRequestedTransport(b, TRANSPORT_PROTOCOL_UDP);
-      encodeLifetime(b, 3600);
-      return authenticated(b, credentials, asked.realm, asked.nonce);
-    });
-    const code = errorCodeOf(second);
+    // 508: the relay port the server picked was taken (other daemons on this machine use the same
+    // range); a client tries again and the server picks another port.
+    let second: StunMessage;
+    let code: number;
+    let tries = 0;
+    do {
+      second = await socket.request(server, (b, id) => {
+        b.begin(StunMessageType.AllocateRequest, id);
+        encodeRequestedTransport(b, TRANSPORT_PROTOCOL_UDP);
+        encodeLifetime(b, 3600);
+        return authenticated(b, credentials, asked.realm, asked.nonce);
+      });
+      code = errorCodeOf(second);
+    } while (code === 508 && ++tries < ALLOCATE_TRIES_ON_508);
     if (code !== 0) throw new TurnSetupError(`Allocate from port ${clientPort}: ${code}`, code);
     const at = second.indexOf(StunAttribute.XorRelayedAddress);
     if (at < 0) throw new TurnSetupError("Allocate success without XOR-RELAYED-ADDRESS", -1);

@@ -47,6 +47,22 @@ const COTURN = "/usr/bin/turnserver";
 const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 const KEEP_LOG_CHARS = 64 * 1024;
 
+/** Servers still running: SIGKILLed when the bench exits, so an aborted run leaves none behind. */
+const running = new Set<Deno.ChildProcess>();
+globalThis.addEventListener("unload", killAll);
+
+/** SIGKILLs every server still running (exit, SIGINT, SIGTERM). */
+export function killAll(): void {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
 /** The `--set` overrides superpeer runs with in the bench. */
 export function superpeerSets(settings: RelaySettings, dataDir: string): string[] {
   const key = staticUserKeyHex(settings.username, settings.realm, settings.password);
@@ -140,6 +156,7 @@ function superpeerVariant(name: string, command: string, args: string[]): RelayV
         stdout: "null",
         stderr: "piped",
       }).spawn();
+      running.add(child);
       let stderr = "";
       const reading = (async () => {
         const decoder = new TextDecoder();
@@ -176,6 +193,7 @@ function coturnVariant(): RelayVariant {
         stdout: "null",
         stderr: "null",
       }).spawn();
+      running.add(child);
       const log = async () => {
         try {
           return (await Deno.readTextFile(join(dir, "turnserver.log"))).slice(-KEEP_LOG_CHARS);
@@ -231,6 +249,7 @@ async function waitFor<T>(
 }
 
 async function stopChild(child: Deno.ChildProcess): Promise<void> {
+  running.delete(child);
   try {
     child.kill("SIGTERM");
   } catch {
