@@ -243,7 +243,10 @@ export class TurnServer {
       },
       components.random !== undefined ? { random: components.random } : {},
     );
-    const ownPorts: PortRange[] = [{ min: this.#ports.minPort, max: this.#ports.maxPort }];
+    // Only our listening ports make a loop (a relayed packet arriving there would be taken for a
+    // client's request). Our relay ports do not: a packet from one allocation to another on this
+    // relay (two browsers sharing one TURN server) arrives as peer data and goes no further.
+    const ownPorts: PortRange[] = [];
     for (const port of init.listenPorts ?? [3478, 5349]) ownPorts.push({ min: port, max: port });
     const peers = init.peers ?? {};
     this.#policy = new PeerPolicy({

@@ -6,10 +6,8 @@
 // resolve nowhere, and everything runs on 127.0.0.1. Every wait is bounded; the browser and the
 // daemons are closed in the end whatever happens.
 //
-// Each peer uses its own superpeer (two daemons, disjoint relay port ranges): one relay drops
-// packets between two of its own allocations as a TURN loop (the peer policy counts its whole relay
-// port range as "own"), so both peers on one relay cannot connect yet. That case is below too,
-// skipped with its reason unless WEBRTC_SAME_RELAY=1.
+// Both peers on one superpeer (the usual case: two browsers sharing a TURN server), over UDP and
+// over TCP, and each peer on its own superpeer (two daemons, disjoint relay port ranges).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
@@ -46,7 +44,6 @@ const RUN_TIMEOUT_MS = 40_000;
  * benchmarks running beside the tests fill up.
  */
 const RANGES = [[31000, 31999], [32000, 32767]] as const;
-const SAME_RELAY = Deno.env.get("WEBRTC_SAME_RELAY") === "1";
 
 /** Flags from /work/shared/notes/testing-with-real-clients.md: quiet, offline, loopback ICE. */
 const CHROMIUM_ARGS = [
@@ -462,25 +459,16 @@ if (!existsSync(CHROMIUM)) {
   });
 
   test("Chromium relay-only peers over TURN/TCP (REST credentials), one superpeer each: data intact, audio flowing, relay/relay pair", async () => {
-    if (!relays.every((relay) => relay.tcp)) {
-      // deno-lint-ignore no-console -- the reason belongs in the test output
-      console.error("[webrtc tcp] skipped: relay has no TCP listener yet");
-      return;
-    }
+    assert.ok(relays.every((relay) => relay.tcp), "every relay has a TCP listener");
     await expectRelayedCall("tcp", "tcp", relays[0]!, relays[1]!);
   });
 
   test("Chromium relay-only peers both on one superpeer over TURN/UDP: data intact, audio flowing, relay/relay pair", async () => {
-    if (!SAME_RELAY) {
-      // deno-lint-ignore no-console -- the reason belongs in the test output
-      console.error(
-        "[webrtc same relay] skipped: superpeer drops packets between two of its own allocations " +
-          'as a loop (superpeer_relay_dropped_total{reason="loop"}: the peer policy counts the ' +
-          "whole relay port range as its own); run with WEBRTC_SAME_RELAY=1 to try",
-      );
-      return;
-    }
     await expectRelayedCall("same relay", "udp", relays[0]!, relays[0]!);
+  });
+
+  test("Chromium relay-only peers both on one superpeer over TURN/TCP: data intact, audio flowing, relay/relay pair", async () => {
+    await expectRelayedCall("same relay tcp", "tcp", relays[0]!, relays[0]!);
   });
 
   test("Chromium with a wrong TURN password gathers no relay candidate and allocates nothing", async () => {

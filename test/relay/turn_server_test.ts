@@ -541,10 +541,14 @@ test("TurnServer policy denies loopback by default, allows it by option, and all
   assert.is(errorOf(permit(ready().client, loop).response), 403);
   const open = ready({ peers: { allowLoopback: true } });
   assert.is(errorOf(permit(open.client, loop).response), 0);
-  // the relay's own relay ports are a loop even with loopback allowed
+  // the relay's own listening port is a loop even with loopback allowed; its relay ports are not
   assert.is(
-    errorOf(bind(open.client, 0x4000, { family: 4, host: RELAY_V4, port: 61000 }).response),
+    errorOf(bind(open.client, 0x4000, { family: 4, host: RELAY_V4, port: 3478 }).response),
     403,
+  );
+  assert.is(
+    errorOf(bind(open.client, 0x4001, { family: 4, host: RELAY_V4, port: 61000 }).response),
+    0,
   );
   const mesh = { family: 4 as const, host: "10.1.2.3", port: 5000 };
   assert.is(errorOf(permit(ready({ peers: { deny: ["10.0.0.0/8"] } }).client, mesh).response), 403);
@@ -555,6 +559,31 @@ test("TurnServer policy denies loopback by default, allows it by option, and all
     ),
     0,
   );
+});
+
+test("TurnServer relays between two allocations of its own (two clients sharing one relay)", () => {
+  const h = makeServer();
+  const a = new TestClient(h.server, tupleOf(50000));
+  const b = new TestClient(h.server, tupleOf(50001));
+  const relayedOf = (c: TestClient) => {
+    const response = c.allocate().response!;
+    return decodeXorAddress(response, response.indexOf(StunAttribute.XorRelayedAddress));
+  };
+  const ra = relayedOf(a);
+  const rb = relayedOf(b);
+  assert.is(errorOf(permit(a, rb).response), 0);
+  assert.is(errorOf(permit(b, ra).response), 0);
+  const out = sendIndication(a, new Uint8Array([5, 6]), rb)[0]!;
+  assert.ok(out.kind === "to-peer" && out.relayPort === ra.port && out.peer.port === rb.port);
+  // The datagram arrives on b's relay port from a's relayed address: b's client gets it.
+  const delivered = h.server.fromPeer(
+    rb.port,
+    { host: ra.host, port: ra.port },
+    new Uint8Array([5, 6]),
+  );
+  assert.ok(delivered !== undefined, "not dropped as a loop");
+  assert.equal(delivered.to.client, b.tuple.client);
+  assert.is(h.metrics.value("superpeer_relay_dropped_total", { reason: "loop" }) ?? 0, 0);
 });
 
 test("TurnServer drops relayed traffic over the allocation and total token buckets", () => {
