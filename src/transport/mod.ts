@@ -1,4 +1,6 @@
+export * from "./deno_udp_transport.ts";
 export * from "./memory_network.ts";
+export * from "./open_datagram_transport.ts";
 export * from "./transport_error.ts";
 export * from "./udp_transport.ts";
 export * from "./virtual_scheduler.ts";
