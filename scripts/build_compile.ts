@@ -18,8 +18,16 @@ export interface CompileOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-// The permissions the daemon needs, and nothing else (no --allow-run, --allow-ffi).
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
+// The permissions the daemon needs, and nothing else (no --allow-run, --allow-ffi), and
+// --unstable-net for Deno.listenDatagram (openDatagramTransport uses node:dgram without it).
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+  "--unstable-net",
+];
 
 // The binary is denort plus the bundle and a little metadata; more means something else got in.
 const MAX_EMBEDDED_BYTES = 16 * 1024 * 1024;

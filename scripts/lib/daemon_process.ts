@@ -57,7 +57,7 @@ export async function startDaemonProcess(
   const dataDir = await mkdtemp(join(tmpdir(), "superpeer-proc-"));
   const child = new Deno.Command(command, {
     args: [
-      ...args,
+      ...withUnstableNet(command, args),
       "run",
       "--set",
       "ops.port=0",
@@ -129,6 +129,15 @@ export async function startDaemonProcess(
     },
     waitForLog,
   };
+}
+
+/**
+ * `deno run ...` gains --unstable-net, as in the start task, so daemons under test use
+ * Deno.listenDatagram (without it openDatagramTransport falls back to node:dgram).
+ */
+function withUnstableNet(command: string, args: readonly string[]): readonly string[] {
+  if (command !== DENO_BIN || args[0] !== "run" || args.includes("--unstable-net")) return args;
+  return ["run", "--unstable-net", ...args.slice(1)];
 }
 
 /** Runs a command to completion (bounded by `timeoutMs`) and returns its exit code and output. */

@@ -12,7 +12,7 @@ import { overlayIdForConfig } from "../identity/overlay_id.ts";
 import { addressToTransport, OverlayNode } from "../overlay/overlay_node.ts";
 import { DEFAULT_KINDS } from "../overlay/storage/kinds.ts";
 import { LocalStore } from "../overlay/storage/local_store.ts";
-import { openUdpTransport } from "../transport/udp_transport.ts";
+import { openDatagramTransport } from "../transport/open_datagram_transport.ts";
 import { loadAdmissionPolicy } from "./admission_files.ts";
 import type { SuperpeerConfig } from "./config/superpeer_config.ts";
 
@@ -62,7 +62,7 @@ export class OverlayService implements Service {
       nowSeconds: Math.floor(clock.now() / 1000),
       log,
     });
-    const transport = await openUdpTransport({
+    const transport = await openDatagramTransport({
       host: config.overlay.host,
       port: config.overlay.port,
     }, {

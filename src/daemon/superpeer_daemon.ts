@@ -15,7 +15,7 @@ import { LogSink } from "./log_sink.ts";
 import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { OverlayService } from "./overlay_service.ts";
-import { openUdpTransport } from "../transport/udp_transport.ts";
+import { openDatagramTransport } from "../transport/open_datagram_transport.ts";
 import { openTcpListener } from "../transport/tcp_listener.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
 import { RelayAdvertiser } from "./relay_advertiser.ts";
@@ -201,7 +201,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       metrics: registry,
       clock,
       openTransport: (address) =>
-        openUdpTransport(address, { logger: udpLogger, metrics: registry }),
+        openDatagramTransport(address, { logger: udpLogger, metrics: registry }),
       openStreamListener: async (options) => {
         const { tls, ...rest } = options;
         return await openTcpListener({
