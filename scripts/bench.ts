@@ -1,12 +1,15 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
-// Usage: deno run -A scripts/bench.ts [--runs N] [--only startup|micro|overlay|relay] [--quick]
+// Usage: deno run -A --unstable-net scripts/bench.ts [--runs N]
+//          [--only startup|micro|overlay|transport|relay] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
 //   micro     logfmt line cost, suppressed-repeat cost, /metrics render cost, config resolve cost
 //   overlay   per message type: bytes in our CBOR, JSON and RFC 6940 encodings; encode, decode,
 //             sign, verify and JSON operations per second
+//   transport 160-byte datagrams echoed on loopback through node:dgram and Deno.listenDatagram on
+//             Deno (one child process per run, a few seconds): packets/s, CPU us per packet, RSS
 //   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
 //             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
 import { existsSync } from "node:fs";
@@ -17,6 +20,7 @@ import { LogSink } from "../src/daemon/log_sink.ts";
 import { renderPrometheusText } from "../src/daemon/ops/prometheus_text.ts";
 import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process.ts";
 import { benchOverlayCodec } from "./lib/bench_overlay.ts";
+import { benchTransport, type TransportBenchRun } from "./lib/bench_transport.ts";
 import { benchRelay } from "./lib/bench_relay.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -161,7 +165,48 @@ if (wants("micro")) {
   console.log(table(["operation", "cost"], micro().map(([a, b]) => [a, b])));
 }
 if (wants("overlay")) benchOverlay();
+if (wants("transport")) await benchTransportSection();
 if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
+
+async function benchTransportSection(): Promise<void> {
+  const runs = await benchTransport({ runs: Math.min(RUNS, 3) });
+  const of = (impl: "node" | "deno") => runs.filter((r) => r.implementation === impl);
+  const med = (impl: "node" | "deno", f: (r: TransportBenchRun) => number) =>
+    median(of(impl).map(f));
+  const label = { node: "Deno node:dgram", deno: "Deno.listenDatagram" } as const;
+  console.log(
+    `\nUDP transports, 160 B echoed on 127.0.0.1 (Deno, one process per run, ${
+      of("node").length
+    } runs each, medians; a packet is one datagram received and sent on):\n`,
+  );
+  console.log(table(
+    [
+      "transport",
+      "packets",
+      "packets/s",
+      "CPU us/packet",
+      "RSS MiB before",
+      "RSS MiB after",
+      "lost",
+    ],
+    (["node", "deno"] as const).map((impl) => [
+      label[impl],
+      med(impl, (r) => r.packets).toFixed(0),
+      `${(med(impl, (r) => r.packetsPerSecond) / 1000).toFixed(1)}k`,
+      med(impl, (r) => r.cpuMicrosPerPacket).toFixed(1),
+      med(impl, (r) => r.rssMbBefore).toFixed(1),
+      med(impl, (r) => r.rssMbAfter).toFixed(1),
+      med(impl, (r) => r.lost).toFixed(0),
+    ]),
+  ));
+  const ratio = (f: (r: TransportBenchRun) => number) =>
+    (med("node", f) / med("deno", f)).toFixed(2);
+  console.log(
+    `\nnode:dgram / Deno.listenDatagram: CPU per packet ${
+      ratio((r) => r.cpuMicrosPerPacket)
+    }x, packets/s ${ratio((r) => r.packetsPerSecond)}x, RSS after ${ratio((r) => r.rssMbAfter)}x`,
+  );
+}
 
 async function benchStartup(): Promise<void> {
   const startupRows: string[][] = [];
