@@ -1,7 +1,9 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Test runner: loads every test/**/*_test.ts into uvu, runs them, and ends with the one line
 // `N passed, N failed` that CI reads.
-// Usage: deno run -A test/run.ts [--with interop|release ...] [--only interop|release] [filter ...]
+// Usage: deno run -A test/run.ts [--with release] [--without interop] [--only interop|release] [filter ...]
+// The default run includes the interop suite: each of its files runs when its tools are installed
+// (scripts/setup-interop) and is skipped with the reason otherwise.
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -20,15 +22,22 @@ const uvu = globalThis as unknown as {
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
-/** Suites kept out of `npm test`: they need built artifacts or installed interop tools. */
-const OPT_IN_SUITES = ["interop", "release"];
+/** Top-level test folders that form suites of their own (everything else is "default"). */
+const NAMED_SUITES = ["interop", "release"];
+/** Suites kept out of `npm test`: the release suite needs built artifacts (`npm run build`). */
+const OPT_IN_SUITES = ["release"];
 
 const { values, positionals: filters } = parseArgs({
   args: Deno.args,
-  options: { with: { type: "string", multiple: true }, only: { type: "string" } },
+  options: {
+    with: { type: "string", multiple: true },
+    without: { type: "string", multiple: true },
+    only: { type: "string" },
+  },
   allowPositionals: true,
 });
 const extraSuites = new Set(values.with ?? []);
+const leftOut = new Set(values.without ?? []);
 
 async function findTests(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -45,14 +54,16 @@ async function findTests(dir: string): Promise<string[]> {
 
 const suiteOf = (file: string) => {
   const top = relative(root, file).split("/")[0]!;
-  return OPT_IN_SUITES.includes(top) ? top : "default";
+  return NAMED_SUITES.includes(top) ? top : "default";
 };
+const inDefaultRun = (suite: string) =>
+  !leftOut.has(suite) && (!OPT_IN_SUITES.includes(suite) || extraSuites.has(suite));
 const files = (await findTests(root))
   .filter((
     f,
   ) => (values.only
     ? suiteOf(f) === values.only
-    : suiteOf(f) === "default" || extraSuites.has(suiteOf(f)))
+    : inDefaultRun(suiteOf(f)))
   )
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
 // uvu reads UVU_DEFER when its module is first evaluated, so set it before anything imports uvu.
