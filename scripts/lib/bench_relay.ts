@@ -100,6 +100,7 @@ interface ServerCheck {
   readonly capAnswer: string;
   readonly status: string | undefined;
   readonly openFiles: string;
+  readonly udp: string | undefined;
 }
 
 /** Runs the relay bench and prints its tables. */
@@ -198,6 +199,10 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
       try {
         relay = await variant.start(settings);
         const pid = relay.pid;
+        const udp = relay.opsUrl === undefined ? undefined : (
+          /msg="UDP implementation chosen" implementation=(\S+)/.exec(await relay.log())?.[1] ??
+            "node:dgram (no choice logged)"
+        );
         const status0 = await relayStatus(relay);
         const relayed = async (size: number, level: number, kind: Kind | "warm-up") => {
           const result = await load({
@@ -268,6 +273,7 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
           server: variant.name,
           capAnswer,
           openFiles: openFileLimit(relay.pid),
+          udp,
           status: status0 !== undefined && status1 !== undefined
             ? `relay counted ${
               status1.fromClients - status0.fromClients
@@ -494,7 +500,7 @@ function printResults(
   }
   for (const c of checks) {
     print(
-      `  ${c.server} (open files ${c.openFiles}): allocation ${
+      `  ${c.server} (open files ${c.openFiles}${c.udp ? `, UDP ${c.udp}` : ""}): allocation ${
         plan.levels.at(-1)! + 1
       } ${c.capAnswer}${c.status ? `; ${c.status}` : ""}`,
     );
