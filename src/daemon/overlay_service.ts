@@ -120,9 +120,15 @@ export class OverlayService implements Service {
     this.#transport = undefined;
   }
 
+  /** Applies a new replay window to the running node (a live key, changed on SIGHUP). */
+  setReplayWindow(seconds: number): void {
+    this.#node?.messenger.setReplayWindow(seconds);
+  }
+
   status(): Record<string, unknown> {
     return {
       udp: this.#transport ? formatAddress(this.#transport.local) : null,
+      replayWindowSeconds: this.#node?.messenger.replayWindowSeconds ?? null,
       ...this.#node?.status(),
     };
   }

@@ -309,6 +309,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       repeatWindowMs: config.log.repeatWindowSeconds * 1000,
     });
     ops?.setMaxConnections(config.ops.maxConnections);
+    overlay?.setReplayWindow(config.overlay.replayWindowSeconds);
     daemon.setShutdownTimeout(config.shutdownTimeoutMs);
     log.info("Reloaded configuration", { applied: diff.live.join(",") || "nothing changed" });
   };

@@ -322,6 +322,16 @@ export class OverlayMessenger {
     });
   }
 
+  /** The replay window in force, seconds. */
+  get replayWindowSeconds(): number {
+    return this.#replay.windowSeconds;
+  }
+
+  /** Changes the replay window of incoming messages (SIGHUP: overlay.replayWindowSeconds). */
+  setReplayWindow(seconds: number): void {
+    this.#replay.setWindow(seconds);
+  }
+
   /** Stops everything: pending requests fail, timers stop. The transport is the owner's to close. */
   close(): void {
     this.#closed = true;

@@ -53,6 +53,11 @@ export class ReplayGuard {
     return this.#seen.size;
   }
 
+  /** The window in force, seconds. */
+  get windowSeconds(): number {
+    return this.#windowSeconds;
+  }
+
   /** Changes the window (SIGHUP). */
   setWindow(seconds: number): void {
     this.#windowSeconds = seconds;

@@ -69,7 +69,11 @@ test("superpeer run applies live keys on SIGHUP and keeps running on a bad file"
   try {
     await writeFile(
       path,
-      JSON.stringify({ log: { level: "debug", format: "json" }, limits: { openFiles: 2048 } }),
+      JSON.stringify({
+        log: { level: "debug", format: "json" },
+        limits: { openFiles: 2048 },
+        overlay: { replayWindowSeconds: 120 },
+      }),
     );
     daemon.kill("SIGHUP");
     await daemon.waitForLog(/"msg":"Reloaded configuration"/);
@@ -77,7 +81,10 @@ test("superpeer run applies live keys on SIGHUP and keeps running on a bad file"
       daemon.stderr(),
       /msg="Some changed keys apply only after a restart" keys=limits\.openFiles/,
     );
-    assert.match(daemon.stderr(), /"applied":"log.level,log.format"/);
+    assert.match(daemon.stderr(), /"applied":"log.level,log.format,overlay.replayWindowSeconds"/);
+    const overlay = JSON.parse((await get(`${daemon.opsUrl}/status`)).body).services
+      .find((s: { name: string }) => s.name === "overlay").details;
+    assert.is(overlay.replayWindowSeconds, 120, "the running overlay uses the new window");
 
     await writeFile(
       path,
