@@ -130,7 +130,11 @@ export function relayVariants(bundle: string | undefined): RelayVariant[] {
       MAIN_TS,
     ]),
   ];
-  if (bundle !== undefined) out.push(superpeerVariant("superpeer node", "node", [bundle]));
+  if (bundle !== undefined) {
+    // BENCH_NODE_FLAGS adds node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+    const flags = (Deno.env.get("BENCH_NODE_FLAGS") ?? "").split(" ").filter(Boolean);
+    out.push(superpeerVariant("superpeer node", "node", [...flags, bundle]));
+  }
   if (existsSync(COTURN)) out.push(coturnVariant());
   return out;
 }

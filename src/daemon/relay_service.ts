@@ -30,7 +30,7 @@ import { TurnServiceTransport } from "../codec/overlay/turn_service_value.ts";
 /** The `relay` section of the configuration. */
 export type RelayServiceInit = SuperpeerConfig["relay"];
 
-/** Opens a UDP transport bound to `host`:`port` (daemon: openUdpTransport; tests may wrap it). */
+/** Opens a UDP transport bound to `host`:`port` (daemon: openDatagramTransport; tests may wrap it). */
 export type OpenDatagramTransport = (
   address: DatagramAddress,
 ) => Promise<DatagramTransport>;
@@ -80,7 +80,7 @@ const BAD_INPUT_REASONS = ["not_stun", "malformed", "fingerprint", "bad_indicati
  *   logger: (name) => sink.logger(name),
  *   metrics: registry,
  *   clock: systemClock,
- *   openTransport: (address) => openUdpTransport(address, { logger, metrics: registry }),
+ *   openTransport: (address) => openDatagramTransport(address, { logger, metrics: registry }),
  * });
  * daemon.register(relay);
  * ```
@@ -324,7 +324,7 @@ export class RelayService implements Service {
     const users: Record<string, string> = {};
     for (const entry of this.#init.users) {
       const at = entry.lastIndexOf(":");
-      users[entry.slice(0, at)] = entry.slice(at + 1);
+      users[entry.slice(0, at)] = entry.slice(at + 1).replace(/^0x/, "");
     }
     const stores: CredentialStore[] = [new StaticCredentialStore({ users })];
     if (this.#init.authSecrets.length > 0) {

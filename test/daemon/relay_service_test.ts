@@ -227,6 +227,20 @@ test("RelayService relays a Send indication to a peer and the peer's answer back
   }
 });
 
+test("RelayService takes a static user's key as coturn's turnadmin -k prints it (0x-prefixed)", async () => {
+  const key = staticUserKeyHex("alice", REALM, "wonderland");
+  resolveConfig({ relay: { users: [`alice:0x${key}`] } }, [], "test");
+  const relay = await startRelay({ users: [`alice:0x${key}`] });
+  const socket = await Socket.open();
+  try {
+    const allocated = await new Client(socket, relay.address!).allocate();
+    assert.is(allocated.type, StunMessageType.AllocateSuccess, `error ${errorOf(allocated)}`);
+  } finally {
+    await socket.transport.close();
+    await relay.stop();
+  }
+});
+
 test("RelayService answers 508 when the relay port cannot be bound, and keeps serving", async () => {
   const blocker = await Socket.open();
   const taken = blocker.transport.local.port;

@@ -115,9 +115,9 @@ const IP_LITERAL =
 const IP_LITERAL_OR_EMPTY = new RegExp(`^(?:${IP_LITERAL.source.slice(1, -1)})?$`);
 
 // A static TURN user: name, a colon, the 32 hex digits of MD5(name:realm:password) (RFC 8489
-// section 9.2.2, what coturn's `turnadmin -k` prints).
+// section 9.2.2), with or without the `0x` coturn's `turnadmin -k` prints before them.
 // deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
-const TURN_USER = /^[^\u0000-\u001f\u007f]{1,127}:[0-9a-fA-F]{32}$/;
+const TURN_USER = /^[^\u0000-\u001f\u007f]{1,127}:(?:0x)?[0-9a-fA-F]{32}$/;
 
 // An IPv4 or IPv6 block in CIDR notation (the prefix may be left out for one address); the peer
 // policy parses it again at start-up and crossFieldIssues reports what it rejects.
@@ -419,7 +419,7 @@ export const CONFIG_SCHEMA: Section = {
           maxItems: 1024,
           pattern: TURN_USER,
           patternHint:
-            "`name:key` with the 32-hex-digit MD5 long-term key (as coturn `turnadmin -k` prints it)",
+            "`name:key` with the 32-hex-digit MD5 long-term key (`0x` allowed, as coturn `turnadmin -k` prints it)",
           doc:
             "Static TURN users as `name:MD5(name:realm:password)` in hex (the RFC 8489 long-term key, never the password).",
         },
