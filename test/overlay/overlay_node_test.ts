@@ -496,4 +496,43 @@ test("OverlayNode: a peer whose only bootstrap peer is still joining waits for i
   assert.equal(consistent(cluster), [], "one ring");
 });
 
+test("OverlayNode: peers bootstrapping through a chain of peers still joining wait for it instead of starting rings of their own", async () => {
+  // Growth at 20 joins a second (the simulator at 2,000 nodes): a joiner's bootstrap peer is often
+  // still joining itself. Waiting a whole stabilisation period between join rounds left the end of
+  // such a chain refused three rounds in a row, and it started a ring of one: tens of them merged
+  // later as rings interleaved with the main one, their members claiming the ranges of the peers
+  // they skipped, and records stored there were missing at the true owners.
+  const cluster = new OverlayCluster({ seed: 31, nodeInit: { partitionCheckMs: 600_000 } });
+  const first = cluster.add();
+  await cluster.run(100);
+  for (let i = 0; i < 3; i++) {
+    cluster.add([first.address]);
+    await cluster.run(300);
+  }
+  await cluster.run(30_000);
+  const ringHosts = cluster.nodes.map((n) => n.address.host);
+  // The chain's root cannot reach the ring for 10 s; each next peer bootstraps through the last.
+  const chain = [cluster.add([first.address])];
+  const heal = cluster.network.partition([chain[0]!.address.host], ringHosts);
+  for (let i = 0; i < 4; i++) {
+    chain.push(cluster.add([chain.at(-1)!.address]));
+    await cluster.run(200);
+  }
+  const aloneAt: string[] = [];
+  const watchAlone = () => {
+    for (const n of chain) {
+      if (n.node.joined && n.node.table.successors().length === 0) {
+        aloneAt.push(`${n.node.nodeHex.slice(0, 6)} at ${cluster.clock.monotonic()}`);
+      }
+    }
+    return false;
+  };
+  await cluster.run(10_000, watchAlone);
+  heal();
+  await cluster.run(80_000, watchAlone);
+  assert.equal(aloneAt.slice(0, 3), [], "no peer of the chain started a ring of its own");
+  assert.ok(chain.every((n) => n.node.joined), "all joined");
+  assert.equal(consistent(cluster), [], "one ring");
+});
+
 test.run();
