@@ -36,10 +36,22 @@ export interface PeerPolicyInit {
   readonly deny?: readonly string[];
   /** Allow 127.0.0.0/8 and ::1 (tests and local interop only). @default false */
   readonly allowLoopback?: boolean;
-  /** The relay's own addresses (listening and relayed). @default [] */
+  /**
+   * The relay's own addresses (listening and relayed): a peer there is a "loop" (the listening
+   * ports, the overlay's, anything else of ours) unless its port is in `relayPorts`.
+   * @default []
+   */
   readonly ownAddresses?: readonly string[];
-  /** The relay's own ports at those addresses (relay range, listening ports). @default [] */
-  readonly ownPorts?: readonly PortRange[];
+  /**
+   * The relay port range: at the relay's own addresses only these ports may be peers (another
+   * allocation on this relay, as when two browsers share one TURN server). @default none
+   */
+  readonly relayPorts?: PortRange;
+  /**
+   * The relay's listening ports: with `allowLoopback`, a loopback own address is a loop only at
+   * these (tests and local interop run every service on 127.0.0.1). @default []
+   */
+  readonly listenPorts?: readonly number[];
 }
 
 /** Loopback blocks, removed from the default deny list by `allowLoopback`. */
@@ -77,7 +89,12 @@ export class PeerPolicy {
   readonly #allow: readonly Block[];
   readonly #deny: readonly Block[];
   readonly #own: readonly Block[];
-  readonly #ownPorts: readonly PortRange[];
+  /** The own addresses as text, both IPv4 spellings: the per-datagram check compares strings. */
+  readonly #ownHosts: ReadonlySet<string>;
+  readonly #relayMin: number;
+  readonly #relayMax: number;
+  readonly #allowLoopback: boolean;
+  readonly #listenPorts: ReadonlySet<number>;
   readonly #scratch = new Uint32Array(4);
 
   constructor(init: PeerPolicyInit = {}) {
@@ -86,17 +103,27 @@ export class PeerPolicy {
     this.#allow = (init.allow ?? []).map((b) => parseBlock(b, "allow"));
     this.#deny = [...defaults, ...(init.deny ?? [])].map((b) => parseBlock(b, "deny"));
     this.#own = (init.ownAddresses ?? []).map((b) => parseBlock(b, "ownAddresses"));
-    for (const range of init.ownPorts ?? []) {
-      if (!isPort(range.min) || !isPort(range.max) || range.min > range.max) {
-        throw new RangeError(`Cannot use peer policy ownPorts: ${range.min}-${range.max}`);
-      }
+    const hosts = new Set<string>();
+    for (const host of init.ownAddresses ?? []) {
+      hosts.add(host);
+      if (!host.includes(":")) hosts.add(`::ffff:${host}`);
     }
-    this.#ownPorts = [...(init.ownPorts ?? [])];
+    this.#ownHosts = hosts;
+    const range = init.relayPorts;
+    if (
+      range !== undefined && (!isPort(range.min) || !isPort(range.max) || range.min > range.max)
+    ) {
+      throw new RangeError(`Cannot use peer policy relayPorts: ${range.min}-${range.max}`);
+    }
+    this.#relayMin = range?.min ?? 1;
+    this.#relayMax = range?.max ?? 0;
+    this.#allowLoopback = loopback;
+    this.#listenPorts = new Set(init.listenPorts ?? []);
   }
 
   /**
    * The verdict for `host` (text as node:dgram gives it) and, when known, `port`: the relay's own
-   * address with one of its own ports is a "loop"; then allow beats deny.
+   * address at a port outside the relay range is a "loop"; then allow beats deny.
    */
   check(host: string, port = -1): PeerVerdict {
     const words = this.#scratch;
@@ -106,25 +133,32 @@ export class PeerPolicy {
       words[0] = words[3]!;
       family = 4;
     }
-    if (port >= 0 && matchesAny(this.#own, family, words)) {
-      for (const range of this.#ownPorts) {
-        if (port >= range.min && port <= range.max) return "loop";
-      }
+    if (port >= 0 && !this.#isRelayPort(port) && matchesAny(this.#own, family, words)) {
+      const loopbackTolerated = this.#allowLoopback && !this.#listenPorts.has(port) &&
+        isLoopback(family, words);
+      if (!loopbackTolerated) return "loop";
     }
     if (matchesAny(this.#allow, family, words)) return "allowed";
     return matchesAny(this.#deny, family, words) ? "denied" : "allowed";
   }
   /**
-   * Whether `host`:`port` is the relay itself; cheap when the port is not one of ours (no parse),
-   * so the forwarding path may call it per datagram.
+   * Whether a datagram from `host`:`port` comes from the relay itself (not from one of its relay
+   * ports): a string lookup, no parse, so the forwarding path calls it per datagram.
    */
   isLoop(host: string, port: number): boolean {
-    let ours = false;
-    for (const range of this.#ownPorts) {
-      if (port >= range.min && port <= range.max) ours = true;
-    }
-    return ours && this.check(host, port) === "loop";
+    if (this.#isRelayPort(port) || !this.#ownHosts.has(host)) return false;
+    return this.check(host, port) === "loop";
   }
+
+  #isRelayPort(port: number): boolean {
+    return port >= this.#relayMin && port <= this.#relayMax;
+  }
+}
+
+/** 127.0.0.0/8 (IPv4-mapped forms already folded to IPv4) or ::1. */
+function isLoopback(family: 4 | 6, words: Uint32Array): boolean {
+  if (family === 4) return (words[0]! >>> 24) === 127;
+  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 1;
 }
 
 function matchesAny(blocks: readonly Block[], family: 4 | 6, words: Uint32Array): boolean {

@@ -75,7 +75,7 @@ import type { CredentialStore } from "./credentials.ts";
 import { type FiveTuple, fiveTupleKey, type HostPort } from "./five_tuple.ts";
 import { LongTermAuthenticator } from "./long_term_auth.ts";
 import { NonceManager } from "./nonce.ts";
-import { PeerPolicy, type PeerPolicyInit, type PortRange } from "./peer_policy.ts";
+import { PeerPolicy, type PeerPolicyInit } from "./peer_policy.ts";
 import { RelayPortPool } from "./port_pool.ts";
 import { RelayCounters } from "./relay_counters.ts";
 import { live, RelayForwarder } from "./relay_forwarder.ts";
@@ -99,7 +99,7 @@ export interface TurnServerInit extends AllocationTableInit {
   readonly minRelayPort?: number;
   /** @default DEFAULT_MAX_RELAY_PORT (65535) */
   readonly maxRelayPort?: number;
-  /** Our listening ports, for loop protection. @default [3478, 5349] */
+  /** Our listening ports (loops even when loopback peers are allowed). @default [3478, 5349] */
   readonly listenPorts?: readonly number[];
   /** Our listening addresses besides the relay addresses, for loop protection. @default [] */
   readonly listenAddresses?: readonly string[];
@@ -243,11 +243,10 @@ export class TurnServer {
       },
       components.random !== undefined ? { random: components.random } : {},
     );
-    // Only our listening ports make a loop (a relayed packet arriving there would be taken for a
-    // client's request). Our relay ports do not: a packet from one allocation to another on this
-    // relay (two browsers sharing one TURN server) arrives as peer data and goes no further.
-    const ownPorts: PortRange[] = [];
-    for (const port of init.listenPorts ?? [3478, 5349]) ownPorts.push({ min: port, max: port });
+    // At our own addresses only the relay ports may be peers: a packet from one allocation to
+    // another on this relay (two browsers sharing one TURN server) arrives as peer data and goes
+    // no further. Any other port of ours is a loop: the listening ports (a relayed packet there
+    // would be taken for a client's request), the overlay's, anything else bound there.
     const peers = init.peers ?? {};
     this.#policy = new PeerPolicy({
       ...peers,
@@ -257,7 +256,8 @@ export class TurnServer {
         ...(ipv4 !== undefined ? [ipv4] : []),
         ...(ipv6 !== undefined ? [ipv6] : []),
       ],
-      ownPorts: [...(peers.ownPorts ?? []), ...ownPorts],
+      relayPorts: { min: this.#ports.minPort, max: this.#ports.maxPort },
+      listenPorts: [...(peers.listenPorts ?? []), ...(init.listenPorts ?? [3478, 5349])],
     });
     this.#table = new AllocationTable(init, { ports: this.#ports });
     this.#cache = new ResponseCache(

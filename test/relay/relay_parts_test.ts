@@ -134,22 +134,34 @@ test("PeerPolicy.check() denies the default blocks, IPv4-mapped forms included",
   assert.is(policy.check("nonsense"), "invalid");
 });
 
-test("PeerPolicy allow beats deny, allowLoopback opens loopback, own addresses are loops", () => {
+test("PeerPolicy allow beats deny, allowLoopback opens loopback, own addresses are loops but for the relay ports", () => {
   const policy = new PeerPolicy({
     allow: ["10.0.0.0/8"],
     deny: ["10.0.0.0/8", "192.168.0.0/16", "fd00::/8"],
     allowLoopback: true,
-    ownAddresses: ["127.0.0.1"],
-    ownPorts: [{ min: 61000, max: 65535 }, { min: 3478, max: 3478 }],
+    ownAddresses: ["192.0.2.1", "127.0.0.1"],
+    relayPorts: { min: 61000, max: 65535 },
+    listenPorts: [3478],
   });
   assert.is(policy.check("10.9.9.9"), "allowed");
   assert.is(policy.check("192.168.1.1"), "denied");
   assert.is(policy.check("::ffff:192.168.1.1"), "denied");
   assert.is(policy.check("fd12::1"), "denied");
-  assert.is(policy.check("127.0.0.1", 3480), "allowed");
+  // at our own address only the relay ports are peers (another allocation); any other port is us
+  assert.is(policy.check("192.0.2.1", 61001), "allowed");
+  assert.is(policy.check("192.0.2.1", 3478), "loop");
+  assert.is(policy.check("192.0.2.1", 6084), "loop", "the overlay's port on our address");
+  assert.is(policy.check("192.0.2.2", 6084), "allowed");
+  assert.not.ok(policy.isLoop("192.0.2.1", 61001));
+  assert.ok(policy.isLoop("192.0.2.1", 6084));
+  assert.ok(policy.isLoop("::ffff:192.0.2.1", 5000));
+  assert.not.ok(policy.isLoop("192.0.2.2", 5000));
+  // with loopback allowed (tests, local interop) a loopback own address is a loop only at the
+  // listening ports
   assert.is(policy.check("127.0.0.1", 3478), "loop");
-  assert.ok(policy.isLoop("127.0.0.1", 61001));
-  assert.not.ok(policy.isLoop("127.0.0.1", 5000));
+  assert.is(policy.check("127.0.0.1", 6084), "allowed");
+  assert.ok(policy.isLoop("127.0.0.1", 3478));
+  assert.not.ok(policy.isLoop("127.0.0.1", 6084));
   assert.throws(() => new PeerPolicy({ deny: ["10.0.0.0/33"] }), TypeError);
   assert.throws(() => new PeerPolicy({ allow: ["nope"] }), TypeError);
 });

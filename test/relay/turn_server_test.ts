@@ -71,7 +71,7 @@ function bind(client: TestClient, channel: number, peer: StunAddress = PEER) {
   });
 }
 
-function sendIndication(client: TestClient, payload: Uint8Array, peer = PEER) {
+function sendIndication(client: TestClient, payload: Uint8Array, peer: StunAddress = PEER) {
   return client.server.handle(
     client.build(SEND, (b) => {
       encodeXorPeerAddress(b, peer);
@@ -584,6 +584,11 @@ test("TurnServer relays between two allocations of its own (two clients sharing 
   assert.ok(delivered !== undefined, "not dropped as a loop");
   assert.equal(delivered.to.client, b.tuple.client);
   assert.is(h.metrics.value("superpeer_relay_dropped_total", { reason: "loop" }) ?? 0, 0);
+  // Any other port at the relay's own address is the relay host itself (its overlay, SIP...)
+  const overlay = { family: 4 as const, host: ra.host, port: 6084 };
+  assert.is(errorOf(bind(a, 0x4009, overlay).response), 403);
+  assert.equal(sendIndication(a, new Uint8Array([1]), overlay), []);
+  assert.is(h.metrics.value("superpeer_relay_dropped_total", { reason: "loop" }), 1);
 });
 
 test("TurnServer drops relayed traffic over the allocation and total token buckets", () => {
