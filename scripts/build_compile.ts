@@ -137,7 +137,10 @@ async function compileOne(
     "--no-remote",
     "--target",
     plan.compileTarget,
-    `--v8-flags=--max-old-space-size=${plan.heapMb}`,
+    // A 1 MiB young generation: the relay's per-packet garbage otherwise grows the semi-spaces to
+    // 16 MiB (relay bench under load: RSS 83 -> 80 MB at 10 allocations and 154-161 -> 134 MB at
+    // 1,000, for ~10 % more CPU per packet at 1,000; memory is what the small boards lack).
+    `--v8-flags=--max-old-space-size=${plan.heapMb},--max-semi-space-size=1`,
     ...PERMISSIONS,
     "--output",
     plan.output,

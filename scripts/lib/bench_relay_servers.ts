@@ -127,6 +127,8 @@ export function relayVariants(bundle: string | undefined): RelayVariant[] {
       "run",
       "-A",
       "--unstable-net",
+      // BENCH_DENO_FLAGS adds deno flags, e.g. "--v8-flags=--max-semi-space-size=1".
+      ...(Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
       MAIN_TS,
     ]),
   ];
