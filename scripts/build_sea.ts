@@ -39,7 +39,8 @@ function seaConfig(main: string, blob: string, heapMb: number): Record<string, u
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: false,
-    execArgv: [`--max-old-space-size=${heapMb}`],
+    // A 1 MiB young generation, as the procd script and the deno binaries use (README: relay bench).
+    execArgv: [`--max-old-space-size=${heapMb}`, "--max-semi-space-size=1"],
     execArgvExtension: "cli",
   };
 }
