@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Logger } from "../core/logger.ts";
-import type { Counter } from "../core/metrics.ts";
 import type { DatagramAddress, DatagramHandler, DatagramTransport } from "../core/transport.ts";
 import { TransportError } from "./transport_error.ts";
+import { errorCode, UdpMetrics } from "./udp_metrics.ts";
 import type { UdpTransportComponents } from "./udp_transport.ts";
 
 // The only file that calls Deno's own UDP API. It is reached through openDatagramTransport, which
@@ -65,8 +65,6 @@ export const DEFAULT_SEND_QUEUE_DATAGRAMS = 256;
 export const CLOSE_FLUSH_MS = 1000;
 /** Pause after a receive error other than the socket closing, so a persistent one cannot spin. */
 const RECEIVE_ERROR_PAUSE_MS = 10;
-/** Distinct error codes given their own metric series; later ones share code="other". */
-const MAX_ERROR_CODES = 32;
 
 export interface DenoUdpBuffersInit {
   /**
@@ -335,11 +333,6 @@ function bindsIpv6Only(): boolean {
   }
 }
 
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code !== "" ? code : "UNKNOWN";
-}
-
 interface Setup {
   readonly family: number;
   readonly dualStack: boolean;
@@ -355,15 +348,7 @@ class DenoUdpTransport implements DatagramTransport {
   readonly #queueCap: number;
   readonly #buffers: DenoUdpBuffers;
   readonly #log: Logger;
-  readonly #in: Counter;
-  readonly #out: Counter;
-  readonly #bytesIn: Counter;
-  readonly #bytesOut: Counter;
-  readonly #sendErrors: Counter;
-  readonly #socketErrors: Counter;
-  readonly #handlerErrors: Counter;
-  readonly #sendErrorSeries = new Map<string, Counter>();
-  readonly #socketErrorSeries = new Map<string, Counter>();
+  readonly #m: UdpMetrics;
   /** One address object for every send: Deno copies its fields before its first await. */
   readonly #to: DenoNetAddr = { transport: "udp", hostname: "", port: 0 };
   #receiveBuffer: Uint8Array | undefined;
@@ -385,34 +370,7 @@ class DenoUdpTransport implements DatagramTransport {
     this.#buffers = setup.buffers;
     this.#log = components.logger;
     const { metrics } = components;
-    const datagrams = metrics.counter(
-      "superpeer_transport_datagrams_total",
-      "UDP datagrams received (in) and handed to the kernel (out)",
-      ["direction"],
-    );
-    const bytes = metrics.counter(
-      "superpeer_transport_bytes_total",
-      "UDP payload bytes received (in) and handed to the kernel (out)",
-      ["direction"],
-    );
-    this.#in = datagrams.with({ direction: "in" });
-    this.#out = datagrams.with({ direction: "out" });
-    this.#bytesIn = bytes.with({ direction: "in" });
-    this.#bytesOut = bytes.with({ direction: "out" });
-    this.#sendErrors = metrics.counter(
-      "superpeer_transport_send_errors_total",
-      "UDP datagrams not sent, by error code",
-      ["code"],
-    );
-    this.#socketErrors = metrics.counter(
-      "superpeer_transport_socket_errors_total",
-      "UDP socket errors outside a send, by error code",
-      ["code"],
-    );
-    this.#handlerErrors = metrics.counter(
-      "superpeer_transport_handler_errors_total",
-      "Received UDP datagrams whose handler threw",
-    );
+    this.#m = new UdpMetrics(metrics);
     this.local = Object.freeze({ host: conn.addr.hostname, port: conn.addr.port });
     this.#receiveBuffer = this.#buffers.takeReceiveBuffer();
     this.#receiving = this.#receive(this.#receiveBuffer);
@@ -510,8 +468,8 @@ class DenoUdpTransport implements DatagramTransport {
         to.port = port;
         try {
           const sent = await this.#conn.send(bytes, to);
-          this.#out.inc();
-          if (sent > 0) this.#bytesOut.inc(sent);
+          this.#m.out.inc();
+          if (sent > 0) this.#m.bytesOut.inc(sent);
         } catch (error) {
           this.#failed(
             this.#socketClosed ? "ERR_SOCKET_DGRAM_NOT_RUNNING" : errorCode(error),
@@ -537,7 +495,7 @@ class DenoUdpTransport implements DatagramTransport {
       } catch (error) {
         if (this.#socketClosed) return;
         const code = errorCode(error);
-        this.#series(this.#socketErrors, code).inc();
+        this.#m.socketError(code).inc();
         this.#log.warn("UDP socket error", {
           code,
           error: error instanceof Error ? error.message : String(error),
@@ -546,15 +504,15 @@ class DenoUdpTransport implements DatagramTransport {
         continue;
       }
       const bytes = received[0];
-      this.#in.inc();
-      this.#bytesIn.inc(bytes.length);
+      this.#m.in.inc();
+      this.#m.bytesIn.inc(bytes.length);
       const handler = this.#handler;
       if (handler === undefined || this.#closing !== undefined) continue;
       const from = received[1];
       try {
         handler(bytes, { host: from.hostname, port: from.port });
       } catch (error) {
-        this.#handlerErrors.inc();
+        this.#m.handlerErrors.inc();
         this.#log.error("UDP datagram handler threw", {
           from: from.hostname,
           error: error instanceof Error ? error.message : String(error),
@@ -564,20 +522,9 @@ class DenoUdpTransport implements DatagramTransport {
   }
 
   #failed(code: string, host: string, port: number): void {
-    this.#series(this.#sendErrors, code).inc();
+    this.#m.sendError(code).inc();
     if (this.#log.enabled("warn")) {
       this.#log.warn("Dropped an outgoing UDP datagram", { code, to: host, port });
     }
-  }
-
-  #series(counter: Counter, code: string): Counter {
-    const cache = counter === this.#sendErrors ? this.#sendErrorSeries : this.#socketErrorSeries;
-    let series = cache.get(code);
-    if (series === undefined) {
-      if (cache.size >= MAX_ERROR_CODES) return counter.with({ code: "other" });
-      series = counter.with({ code });
-      cache.set(code, series);
-    }
-    return series;
   }
 }

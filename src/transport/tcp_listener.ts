@@ -223,8 +223,9 @@ class TcpListener implements StreamListener {
     const connection = new TcpConnection(socket, this.protocol, this.#limits.maxBacklogBytes, {
       metrics: this.#metrics,
       log: this.#log,
-      closed: (c) => {
+      closed: (c, reason) => {
         this.#open.delete(c);
+        this.#metrics.closed(reason, this.#open.size);
         const left = (this.#perIp.get(ip) ?? 1) - 1;
         if (left <= 0) this.#perIp.delete(ip);
         else this.#perIp.set(ip, left);
@@ -251,7 +252,6 @@ class StreamMetrics {
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
   readonly writeRefused: Counter;
-  #open = 0;
 
   constructor(metrics: Metrics, prefix: string) {
     this.#connections = metrics.gauge(`${prefix}_connections`, "Open stream connections");
@@ -281,7 +281,6 @@ class StreamMetrics {
 
   accepted(open: number): void {
     this.#accepted.inc();
-    this.#open = open;
     this.#connections.set(open);
   }
 
@@ -289,10 +288,9 @@ class StreamMetrics {
     this.#refused.with({ reason }).inc();
   }
 
-  closed(reason: StreamCloseReason): void {
+  closed(reason: StreamCloseReason, open: number): void {
     this.#closed.with({ reason }).inc();
-    this.#open = Math.max(0, this.#open - 1);
-    this.#connections.set(this.#open);
+    this.#connections.set(open);
   }
 }
 
@@ -304,7 +302,7 @@ class TcpConnection implements StreamConnection {
   readonly #maxBacklog: number;
   readonly #metrics: StreamMetrics;
   readonly #log: Logger;
-  readonly #closed: (connection: TcpConnection) => void;
+  readonly #closed: (connection: TcpConnection, reason: StreamCloseReason) => void;
   #onClose: ((reason: StreamCloseReason) => void) | undefined;
   #ended = false;
   #reason: StreamCloseReason = "remote";
@@ -313,7 +311,7 @@ class TcpConnection implements StreamConnection {
     socket: Socket,
     protocol: "tcp" | "tls",
     maxBacklog: number,
-    hooks: { metrics: StreamMetrics; log: Logger; closed: (connection: TcpConnection) => void },
+    hooks: { metrics: StreamMetrics; log: Logger; closed: (connection: TcpConnection, reason: StreamCloseReason) => void },
   ) {
     this.#log = hooks.log;
     this.#socket = socket;
@@ -381,8 +379,7 @@ class TcpConnection implements StreamConnection {
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#metrics.closed(this.#reason);
-    this.#closed(this);
+    this.#closed(this, this.#reason);
     this.#onClose?.(this.#reason);
   }
 }

@@ -1,10 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from "node:dgram";
 import { isIP } from "node:net";
 import type { Logger } from "../core/logger.ts";
-import type { Counter, Metrics } from "../core/metrics.ts";
+import type { Metrics } from "../core/metrics.ts";
 import type { DatagramAddress, DatagramHandler, DatagramTransport } from "../core/transport.ts";
 import { runtimeInfo, type RuntimeName } from "../daemon/runtime.ts";
 import { TransportError } from "./transport_error.ts";
+import { errorCode, UdpMetrics } from "./udp_metrics.ts";
 
 export interface UdpTransportInit {
   /**
@@ -37,9 +38,6 @@ export interface UdpTransportComponents {
  * to ~750 packets/s at 95 %+ loss and ~500 MB RSS (same note).
  */
 export const DEFAULT_RECV_BUFFER_BYTES = 1024 * 1024;
-
-/** Distinct error codes given their own metric series; later ones share code="other". */
-const MAX_ERROR_CODES = 32;
 
 /**
  * Opens a DatagramTransport on node:dgram (udp4 or udp6 from the host literal, SO_REUSEADDR off).
@@ -186,27 +184,13 @@ function setReceiveBuffer(socket: Socket, bytes: number, logger: Logger): void {
   }
 }
 
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code !== "" ? code : "UNKNOWN";
-}
-
 class UdpTransport implements DatagramTransport {
   readonly local: DatagramAddress;
   readonly #socket: Socket;
   readonly #family: 4 | 6;
   readonly #dualStack: boolean;
   readonly #log: Logger;
-  readonly #in: Counter;
-  readonly #out: Counter;
-  readonly #bytesIn: Counter;
-  readonly #bytesOut: Counter;
-  readonly #sendErrors: Counter;
-  readonly #socketErrors: Counter;
-  readonly #handlerErrors: Counter;
-  /** Child series per error code, looked up once each; codes past MAX_ERROR_CODES share "other". */
-  readonly #sendErrorSeries = new Map<string, Counter>();
-  readonly #socketErrorSeries = new Map<string, Counter>();
+  readonly #m: UdpMetrics;
   #handler: DatagramHandler | undefined;
   #closing: Promise<void> | undefined;
 
@@ -221,40 +205,13 @@ class UdpTransport implements DatagramTransport {
     this.#dualStack = dualStack;
     this.#log = components.logger;
     const { metrics } = components;
-    const datagrams = metrics.counter(
-      "superpeer_transport_datagrams_total",
-      "UDP datagrams received (in) and handed to the kernel (out)",
-      ["direction"],
-    );
-    const bytes = metrics.counter(
-      "superpeer_transport_bytes_total",
-      "UDP payload bytes received (in) and handed to the kernel (out)",
-      ["direction"],
-    );
-    this.#in = datagrams.with({ direction: "in" });
-    this.#out = datagrams.with({ direction: "out" });
-    this.#bytesIn = bytes.with({ direction: "in" });
-    this.#bytesOut = bytes.with({ direction: "out" });
-    this.#sendErrors = metrics.counter(
-      "superpeer_transport_send_errors_total",
-      "UDP datagrams not sent, by error code",
-      ["code"],
-    );
-    this.#socketErrors = metrics.counter(
-      "superpeer_transport_socket_errors_total",
-      "UDP socket errors outside a send, by error code",
-      ["code"],
-    );
-    this.#handlerErrors = metrics.counter(
-      "superpeer_transport_handler_errors_total",
-      "Received UDP datagrams whose handler threw",
-    );
+    this.#m = new UdpMetrics(metrics);
     const address = socket.address();
     this.local = Object.freeze({ host: address.address, port: address.port });
     socket.on("message", this.#onMessage);
     socket.on("error", (error) => {
       const code = errorCode(error);
-      this.#series(this.#socketErrors, code).inc();
+      this.#m.socketError(code).inc();
       this.#log.warn("UDP socket error", { code, error: error.message });
     });
   }
@@ -298,19 +255,19 @@ class UdpTransport implements DatagramTransport {
       this.#failed(errorCode(error), undefined);
       return;
     }
-    this.#out.inc();
-    if (sent !== undefined && sent > 0) this.#bytesOut.inc(sent);
+    this.#m.out.inc();
+    if (sent !== undefined && sent > 0) this.#m.bytesOut.inc(sent);
   };
 
   readonly #onMessage = (message: Uint8Array, rinfo: RemoteInfo): void => {
-    this.#in.inc();
-    this.#bytesIn.inc(message.length);
+    this.#m.in.inc();
+    this.#m.bytesIn.inc(message.length);
     const handler = this.#handler;
     if (handler === undefined) return;
     try {
       handler(message, { host: rinfo.address, port: rinfo.port });
     } catch (error) {
-      this.#handlerErrors.inc();
+      this.#m.handlerErrors.inc();
       this.#log.error("UDP datagram handler threw", {
         from: rinfo.address,
         error: error instanceof Error ? error.message : String(error),
@@ -319,23 +276,12 @@ class UdpTransport implements DatagramTransport {
   };
 
   #failed(code: string, to: DatagramAddress | undefined): void {
-    this.#series(this.#sendErrors, code).inc();
+    this.#m.sendError(code).inc();
     if (this.#log.enabled("warn")) {
       this.#log.warn("Dropped an outgoing UDP datagram", {
         code,
         ...(to === undefined ? {} : { to: to.host, port: to.port }),
       });
     }
-  }
-
-  #series(counter: Counter, code: string): Counter {
-    const cache = counter === this.#sendErrors ? this.#sendErrorSeries : this.#socketErrorSeries;
-    let series = cache.get(code);
-    if (series === undefined) {
-      if (cache.size >= MAX_ERROR_CODES) return counter.with({ code: "other" });
-      series = counter.with({ code });
-      cache.set(code, series);
-    }
-    return series;
   }
 }
