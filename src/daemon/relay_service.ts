@@ -17,7 +17,9 @@ import {
   type CredentialStore,
   type FiveTuple,
   type OpenRelayAction,
+  type PeerDatagram,
   RestCredentialStore,
+  type SendToPeerAction,
   StaticCredentialStore,
   type TurnAction,
   TurnServer,
@@ -353,10 +355,7 @@ export class RelayService implements Service {
         tuple.client.port = from.port;
         const out = server.fromClientChannelData(tuple, bytes);
         if (out !== undefined) {
-          this.#relays.get(out.relayPort)?.send(
-            out.bytes.subarray(out.offset, out.offset + out.length),
-            out.peer,
-          );
+          this.#sendToPeer(out);
         }
         return;
       }
@@ -396,10 +395,7 @@ export class RelayService implements Service {
           this.#sendToClient(action.to, action.bytes);
           break;
         case "to-peer":
-          this.#relays.get(action.relayPort)?.send(
-            action.bytes.subarray(action.offset, action.offset + action.length),
-            action.peer,
-          );
+          this.#sendToPeer(action);
           break;
         case "close-relay":
           this.#closeRelay(action.port);
@@ -455,6 +451,14 @@ export class RelayService implements Service {
     void transport.close();
   }
 
+  /** Sends `bytes[offset, offset + length)` from relay port `relayPort` to `peer`. */
+  #sendToPeer(out: PeerDatagram | SendToPeerAction): void {
+    this.#relays.get(out.relayPort)?.send(
+      out.bytes.subarray(out.offset, out.offset + out.length),
+      out.peer,
+    );
+  }
+
   /** Sends to a client on the transport its 5-tuple names; a stream client may have gone. */
   #sendToClient(tuple: FiveTuple, bytes: Uint8Array): void {
     if (tuple.transport === "udp") {
@@ -473,10 +477,7 @@ export class RelayService implements Service {
       if ((frame[0]! & 0xc0) === 0x40) {
         const out = server.fromClientChannelData(client.tuple, frame);
         if (out !== undefined) {
-          this.#relays.get(out.relayPort)?.send(
-            out.bytes.subarray(out.offset, out.offset + out.length),
-            out.peer,
-          );
+          this.#sendToPeer(out);
         }
         return;
       }
