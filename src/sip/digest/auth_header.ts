@@ -33,6 +33,11 @@ export interface AuthHeader {
   readonly scheme: string;
   /** Every auth-param in order of appearance, keyed by lower-case name. */
   readonly params: ReadonlyMap<string, AuthParam>;
+  /**
+   * The token68 after the scheme, for schemes that carry one instead of parameters (RFC 7235
+   * section 2.1; SIP Bearer, RFC 8898); then `params` is empty.
+   */
+  readonly token68?: string;
 }
 
 /** Digest credentials (RFC 3261 section 25.1 `digest-response`, RFC 7616 section 3.4). */
@@ -83,6 +88,8 @@ for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-
 const isTokenChar = (code: number): boolean => code < 128 && TOKEN_CHARS[code] === 1;
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const HEX8 = /^[0-9A-Fa-f]{8}$/;
+// RFC 7235 section 2.1: token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const TOKEN68 = /^([A-Za-z0-9\-._~+/]+=*)[ \t]*$/;
 
 /** Index after linear white space at `at`: SP, HTAB, and CRLF folds followed by SP or HTAB. */
 function skipLws(text: string, at: number): number {
@@ -140,7 +147,7 @@ function readQuoted(text: string, at: number): [string, number] {
 
 /**
  * Parses one credentials or challenge value of any scheme: `scheme LWS auth-param *(COMMA
- * auth-param)`. Names are case-insensitive and may appear once; values are tokens or quoted
+ * auth-param)`, or `scheme LWS token68` (RFC 7235). Names are case-insensitive and may appear once; values are tokens or quoted
  * strings. Throws AuthHeaderError (with the offset) on anything else.
  *
  * @example
@@ -161,6 +168,8 @@ export function parseAuthHeader(value: string): AuthHeader {
   i = skipLws(value, schemeEnd);
   if (i === value.length) return { scheme, params };
   if (i === schemeEnd) throw new AuthHeaderError(i, "expected white space after the scheme");
+  const token68 = TOKEN68.exec(value.slice(i));
+  if (token68 !== null) return { scheme, params, token68: token68[1]! };
   for (;;) {
     const nameEnd = readToken(value, i);
     if (nameEnd === i) throw new AuthHeaderError(i, "expected a parameter name");

@@ -1,11 +1,11 @@
 /**
  * SIP Digest authentication (RFC 3261 section 22, RFC 7616, RFC 8760), pure: header values in,
- * decisions out. The users file
+ * decisions out. The registrar and proxy call DigestAuthenticator.authenticate(); the users file
  * (HA1 hashes, written by `superpeer user add`) is parsed by parseUsersFile().
  *
  * @example
  * ```ts
- * import { parseUsersFile } from "../sip/digest/mod.ts";
+ * import { DigestAuthenticator, parseUsersFile } from "../sip/digest/mod.ts";
  * ```
  *
  * @module
@@ -36,6 +36,17 @@ export {
   digestResponse,
   type DigestResponseInput,
 } from "./digest_algorithms.ts";
+export {
+  DigestAuthenticator,
+  type DigestAuthenticatorComponents,
+  type DigestAuthenticatorInit,
+  type DigestAuthenticatorStats,
+  type DigestBadRequestReason,
+  type DigestChallengeReason,
+  type DigestOutcome,
+  type DigestOutcomeLabel,
+  type DigestRequest,
+} from "./digest_authenticator.ts";
 export { AuthHeaderError, UsersFileError, type UsersFileIssue } from "./digest_errors.ts";
 export {
   DIGEST_NONCE_LENGTH,

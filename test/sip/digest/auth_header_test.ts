@@ -75,8 +75,10 @@ test("parseAuthHeader() refuses a parameter given twice, in any letter case", ()
 test("parseAuthHeader() refuses malformed values with the offset of the problem", () => {
   assert.is(errorOffset(() => parseAuthHeader('Digest username="alice')), 16);
   assert.is(errorOffset(() => parseAuthHeader('Digest realm="a" nonce="n"')), 17);
-  assert.is(errorOffset(() => parseAuthHeader("Digest realm")), 12);
-  assert.is(errorOffset(() => parseAuthHeader("Digest realm=")), 13);
+  assert.is(errorOffset(() => parseAuthHeader("Digest realm x")), 13);
+  assert.is(errorOffset(() => parseAuthHeader("Digest realm= , nonce=n")), 14);
+  // A lone word is a token68 to the generic parser, and no Digest challenge.
+  assert.is(errorOffset(() => parseDigestChallenge("Digest realm")), 0);
   assert.is(errorOffset(() => parseAuthHeader('Digest realm="a",')), 17);
   assert.is(errorOffset(() => parseAuthHeader('Digest realm="a",,nonce="n"')), 17);
   assert.is(errorOffset(() => parseAuthHeader("")), 0);
@@ -102,6 +104,15 @@ test("parseAuthHeader() accepts UTF-8 inside quoted strings and a scheme alone",
     "J\u00e4s\u00f8n",
   );
   assert.is(parseAuthHeader("Negotiate").params.size, 0);
+});
+
+test("parseAuthHeader() reads a token68 (Basic, Bearer) but not a parameter as one", () => {
+  const basic = parseAuthHeader("Basic YWxhZGRpbjpvcGVuc2VzYW1l==");
+  assert.is(basic.token68, "YWxhZGRpbjpvcGVuc2VzYW1l==");
+  assert.is(basic.params.size, 0);
+  assert.is(parseAuthHeader("Bearer a.b-c_d~e+f/g").token68, "a.b-c_d~e+f/g");
+  assert.is(parseAuthHeader("Digest realm=x").token68, undefined);
+  assert.is(parseAuthHeader("Digest realm=x").params.get("realm")?.value, "x");
 });
 
 test("parseDigestCredentials() keeps unknown parameters and takes quoted or bare values", () => {
