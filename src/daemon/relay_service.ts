@@ -323,10 +323,10 @@ export class RelayService implements Service {
   }
 
   #credentials(): CredentialStore {
-    const users: Record<string, string> = {};
+    const users: Record<string, string[]> = {};
     for (const entry of this.#init.users) {
       const at = entry.lastIndexOf(":");
-      users[entry.slice(0, at)] = entry.slice(at + 1).replace(/^0x/, "");
+      (users[entry.slice(0, at)] ??= []).push(entry.slice(at + 1).replace(/^0x/, ""));
     }
     const stores: CredentialStore[] = [new StaticCredentialStore({ users })];
     if (this.#init.authSecrets.length > 0) {

@@ -1,18 +1,25 @@
 /**
  * Where the TURN server finds long-term keys (RFC 8489 section 9.2.2): a server stores
- * MD5(username ":" realm ":" password), never the password (RFC 8656 section 6).
+ * MD5 or SHA-256 of username ":" realm ":" password, never the password (RFC 8656 section 6).
  *
  * Two sources: static users from the configuration (username -> key hex, as coturn's
- * `turnadmin -k` prints it), and the TURN REST API of coturn's `use-auth-secret`, where a web or
- * SIP service that shares a secret with the relay mints short-lived credentials itself:
- * username `<expiry unix seconds>:<user>`, password base64(HMAC-SHA1(secret, username)).
+ * `turnadmin -k` prints it for MD5, or 64 hex digits for SHA-256), and the TURN REST API of
+ * coturn's `use-auth-secret`, where a web or SIP service that shares a secret with the relay mints
+ * short-lived credentials itself: username `<expiry unix seconds>:<user>`, password
+ * base64(HMAC-SHA1(secret, username)).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import type { Clock } from "../core/clock.ts";
-import { longTermKey } from "../codec/stun/mod.ts";
+import { bytesToHex } from "../core/hex.ts";
+import {
+  longTermKey,
+  type PasswordAlgorithm,
+  prepareOpaqueString,
+  userhash,
+} from "../codec/stun/mod.ts";
 
 /**
  * Answers "which keys may this username have in this realm". Several keys when several secrets
@@ -21,27 +28,47 @@ import { longTermKey } from "../codec/stun/mod.ts";
  *
  * @example
  * ```ts
- * const keys = store.keysFor("alice", "example.org");
+ * const keys = store.keysFor("alice", "example.org", "md5");
  * const ok = keys.some((key) => checkMessageIntegrity(message, key));
  * ```
  */
 export interface CredentialStore {
-  /** The candidate MD5 long-term keys; empty when the user is unknown or the credential expired. */
-  keysFor(username: string, realm: string): readonly Uint8Array[];
+  /**
+   * The candidate long-term keys of `algorithm` (RFC 8489 section 9.2.2); empty when the user is
+   * unknown, has no key of that algorithm, or the credential expired.
+   */
+  keysFor(username: string, realm: string, algorithm: PasswordAlgorithm): readonly Uint8Array[];
+  /** Algorithms every user of the store has a key for (what the relay can offer to all). */
+  readonly algorithms: readonly PasswordAlgorithm[];
+  /**
+   * The username whose USERHASH (RFC 8489 section 14.4) is `hash`, or undefined; absent when the
+   * store cannot reverse a hash (REST usernames are minted elsewhere).
+   */
+  readonly usernameFor?: (hash: Uint8Array, realm: string) => string | undefined;
 }
 
 const NONE: readonly Uint8Array[] = Object.freeze([]);
-const KEY_HEX = /^[0-9a-fA-F]{32}$/;
+const BOTH: readonly PasswordAlgorithm[] = Object.freeze(["sha256", "md5"]);
+const KEY_HEX_MD5 = /^[0-9a-fA-F]{32}$/;
+const KEY_HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
 /** Options of a StaticCredentialStore. */
 export interface StaticCredentialStoreInit {
-  /** Username -> MD5 long-term key in hex (32 digits); see staticUserKeyHex(). */
-  readonly users: Readonly<Record<string, string>>;
+  /**
+   * Username -> long-term key(s) in hex: 32 digits for MD5, 64 for SHA-256 (one of each at most);
+   * see staticUserKeyHex().
+   */
+  readonly users: Readonly<Record<string, string | readonly string[]>>;
+}
+
+interface StaticUser {
+  md5?: Uint8Array;
+  sha256?: Uint8Array;
 }
 
 /**
- * Users from the configuration, each with the hex of its long-term key (the realm is part of the
- * key, so a user is valid only in the realm the key was made for).
+ * Users from the configuration, each with the hex of its long-term key(s) (the realm is part of
+ * the key, so a user is valid only in the realm the key was made for).
  *
  * @example
  * ```ts
@@ -51,34 +78,77 @@ export interface StaticCredentialStoreInit {
  * ```
  */
 export class StaticCredentialStore implements CredentialStore {
-  readonly #keys = new Map<string, readonly Uint8Array[]>();
+  readonly algorithms: readonly PasswordAlgorithm[];
+  readonly #users = new Map<string, StaticUser>();
+  #hashRealm: string | undefined;
+  readonly #byHash = new Map<string, string>();
 
   constructor(init: StaticCredentialStoreInit) {
-    for (const [username, hex] of Object.entries(init.users)) {
-      if (!KEY_HEX.test(hex)) {
-        throw new TypeError(
-          `Cannot use the key of TURN user "${username}": expected 32 hex digits (MD5)`,
-        );
+    for (const [username, keys] of Object.entries(init.users)) {
+      const user: StaticUser = {};
+      for (const hex of typeof keys === "string" ? [keys] : keys) {
+        const algorithm = KEY_HEX_MD5.test(hex)
+          ? "md5"
+          : KEY_HEX_SHA256.test(hex)
+          ? "sha256"
+          : undefined;
+        if (algorithm === undefined) {
+          throw new TypeError(
+            `Cannot use the key of TURN user "${username}": expected 32 hex digits (MD5) or 64 (SHA-256)`,
+          );
+        }
+        if (user[algorithm] !== undefined) {
+          throw new TypeError(
+            `Cannot use the keys of TURN user "${username}": two ${algorithm.toUpperCase()} keys`,
+          );
+        }
+        user[algorithm] = Uint8Array.from(Buffer.from(hex, "hex"));
       }
-      this.#keys.set(username, Object.freeze([Uint8Array.from(Buffer.from(hex, "hex"))]));
+      this.#users.set(username, user);
     }
+    const users = [...this.#users.values()];
+    this.algorithms = BOTH.filter((algorithm) => users.every((user) => user[algorithm]));
   }
 
-  keysFor(username: string): readonly Uint8Array[] {
-    return this.#keys.get(username) ?? NONE;
+  keysFor(username: string, _realm: string, algorithm: PasswordAlgorithm): readonly Uint8Array[] {
+    const key = this.#users.get(username)?.[algorithm];
+    return key === undefined ? NONE : [key];
   }
+
+  readonly usernameFor = (hash: Uint8Array, realm: string): string | undefined => {
+    if (this.#hashRealm !== realm) {
+      // The realm is fixed per server: the table is built once, on the first USERHASH seen.
+      this.#byHash.clear();
+      for (const username of this.#users.keys()) {
+        this.#byHash.set(bytesToHex(userhash(username, realm)), username);
+      }
+      this.#hashRealm = realm;
+    }
+    return this.#byHash.get(bytesToHex(hash));
+  };
 }
 
 /**
- * The hex key of a static user, for the configuration (what `turnadmin -k` prints).
+ * The hex key of a static user, for the configuration: MD5 is what `turnadmin -k` prints. The
+ * realm and password are OpaqueString-processed first (RFC 8489 section 9.2.2).
  *
  * @example
  * ```ts
  * staticUserKeyHex("user", "realm", "pass"); // "8493fbc53ba582fb4c044c456bdc40eb"
  * ```
  */
-export function staticUserKeyHex(username: string, realm: string, password: string): string {
-  return Buffer.from(longTermKey({ username, realm, password })).toString("hex");
+export function staticUserKeyHex(
+  username: string,
+  realm: string,
+  password: string,
+  algorithm: PasswordAlgorithm = "md5",
+): string {
+  const credentials = {
+    username,
+    realm: prepareOpaqueString(realm),
+    password: prepareOpaqueString(password),
+  };
+  return Buffer.from(longTermKey(credentials, algorithm)).toString("hex");
 }
 
 /** Options of a RestCredentialStore. */
@@ -123,6 +193,7 @@ export interface RestCredentials {
  * ```
  */
 export class RestCredentialStore implements CredentialStore {
+  readonly algorithms = BOTH;
   readonly #secrets: readonly string[];
   readonly #separator: string;
   readonly #clock: Clock;
@@ -142,11 +213,11 @@ export class RestCredentialStore implements CredentialStore {
     this.#clock = components.clock;
   }
 
-  keysFor(username: string, realm: string): readonly Uint8Array[] {
+  keysFor(username: string, realm: string, algorithm: PasswordAlgorithm): readonly Uint8Array[] {
     const expiry = restExpiry(username, this.#separator);
     if (expiry === undefined || expiry < Math.floor(this.#clock.now() / 1000)) return NONE;
     return this.#secrets.map((secret) =>
-      longTermKey({ username, realm, password: restPassword(secret, username) })
+      longTermKey({ username, realm, password: restPassword(secret, username) }, algorithm)
     );
   }
 
@@ -201,11 +272,28 @@ function restExpiry(username: string, separator: string): number | undefined {
  * ```
  */
 export function chainCredentialStores(...stores: readonly CredentialStore[]): CredentialStore {
-  return {
-    keysFor(username, realm) {
+  const chain: CredentialStore = {
+    algorithms: BOTH.filter((algorithm) =>
+      stores.every((store) => store.algorithms.includes(algorithm))
+    ),
+    keysFor(username, realm, algorithm) {
       const out: Uint8Array[] = [];
-      for (const store of stores) out.push(...store.keysFor(username, realm));
+      for (const store of stores) out.push(...store.keysFor(username, realm, algorithm));
       return out;
     },
   };
+  // USERHASH works for a chain only when every store can reverse a hash
+  if (stores.every((store) => store.usernameFor !== undefined)) {
+    return {
+      ...chain,
+      usernameFor: (hash, realm) => {
+        for (const store of stores) {
+          const username = store.usernameFor!(hash, realm);
+          if (username !== undefined) return username;
+        }
+        return undefined;
+      },
+    };
+  }
+  return chain;
 }

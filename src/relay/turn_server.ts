@@ -37,6 +37,7 @@ import {
   encodeUnknownAttributes,
   encodeXorMappedAddress,
   encodeXorRelayedAddress,
+  type FinishStunMessageOptions,
   isChannelData,
   isStunMessage,
   isValidChannelNumber,
@@ -148,6 +149,8 @@ interface Request {
   readonly fingerprint: boolean;
   /** Set once the request is authenticated: responses carry MESSAGE-INTEGRITY under it. */
   key: Uint8Array | undefined;
+  /** The responses' integrity is MESSAGE-INTEGRITY-SHA256 instead (RFC 8489 section 9.2.4). */
+  sha256Integrity: boolean;
   username: string;
   /** Set by a successful Allocate: its relay port and the 508 answer if the port cannot be bound. */
   relayFailure: { readonly port: number; readonly failure: Uint8Array } | undefined;
@@ -421,6 +424,7 @@ export class TurnServer {
       tuple,
       fingerprint: message.fingerprintIndex >= 0,
       key: undefined,
+      sha256Integrity: false,
       username: "",
       relayFailure: undefined,
       actions: [],
@@ -485,8 +489,13 @@ export class TurnServer {
    */
   #authenticate(request: Request, allocation: Allocation | undefined): void {
     const { message, tuple } = request;
-    const { username, key } = this.#auth.authenticate(message, tuple.client.host, allocation);
+    const { username, key, sha256Integrity } = this.#auth.authenticate(
+      message,
+      tuple.client.host,
+      allocation,
+    );
     request.key = key;
+    request.sha256Integrity = sha256Integrity;
     request.username = username;
     // RFC 8489 section 6.3.1: unknown comprehension-required attributes: 420, after authentication
     if (message.unknownAttributes.length > 0) {
@@ -777,11 +786,13 @@ export class TurnServer {
     return b.finish(this.#finishOptions(request)).slice();
   }
 
-  #finishOptions(request: Request): { integrityKey?: Uint8Array; fingerprint: boolean } {
-    // RFC 8489 section 9.2.4: responses to an authenticated request carry MESSAGE-INTEGRITY
-    return request.key !== undefined
-      ? { integrityKey: request.key, fingerprint: request.fingerprint }
-      : { fingerprint: request.fingerprint };
+  #finishOptions(request: Request): FinishStunMessageOptions {
+    // RFC 8489 section 9.2.4: responses to an authenticated request carry MESSAGE-INTEGRITY, or
+    // MESSAGE-INTEGRITY-SHA256 unless the request was processed as though its algorithm were MD5
+    if (request.key === undefined) return { fingerprint: request.fingerprint };
+    return request.sha256Integrity
+      ? { integritySha256Key: request.key, fingerprint: request.fingerprint }
+      : { integrityKey: request.key, fingerprint: request.fingerprint };
   }
 
   /** An error response with ERROR-CODE (RFC 8489 section 6.3.4: every error response has one). */

@@ -241,6 +241,23 @@ test("RelayService takes a static user's key as coturn's turnadmin -k prints it 
   }
 });
 
+test("RelayService takes a user listed twice, with an MD5 and a SHA-256 key", async () => {
+  const users = [
+    `alice:${staticUserKeyHex("alice", REALM, "wonderland")}`,
+    `alice:${staticUserKeyHex("alice", REALM, "wonderland", "sha256")}`,
+  ];
+  resolveConfig({ relay: { users } }, [], "test");
+  const relay = await startRelay({ users });
+  const socket = await Socket.open();
+  try {
+    const allocated = await new Client(socket, relay.address!).allocate();
+    assert.is(allocated.type, StunMessageType.AllocateSuccess, `error ${errorOf(allocated)}`);
+  } finally {
+    await socket.transport.close();
+    await relay.stop();
+  }
+});
+
 test("RelayService answers 508 when the relay port cannot be bound, and keeps serving", async () => {
   const blocker = await Socket.open();
   const taken = blocker.transport.local.port;

@@ -51,8 +51,8 @@ test("NonceManager.check() refuses another client IP, another secret, and tamper
 test("staticUserKeyHex() gives the RFC 8489 long-term key", () => {
   assert.is(staticUserKeyHex("user", "realm", "pass"), "8493fbc53ba582fb4c044c456bdc40eb");
   const store = new StaticCredentialStore({ users: { user: "8493fbc53ba582fb4c044c456bdc40eb" } });
-  assert.is(toHex(store.keysFor("user")[0]!), "8493fbc53ba582fb4c044c456bdc40eb");
-  assert.equal(store.keysFor("nobody"), []);
+  assert.is(toHex(store.keysFor("user", "realm", "md5")[0]!), "8493fbc53ba582fb4c044c456bdc40eb");
+  assert.equal(store.keysFor("nobody", "realm", "md5"), []);
   assert.throws(() => new StaticCredentialStore({ users: { x: "not hex" } }), TypeError);
 });
 
@@ -64,17 +64,17 @@ test("RestCredentialStore.keysFor() tries every secret until the expiry passes",
   const clock = new ManualClock(1_700_000_000_000);
   const store = new RestCredentialStore({ secrets: ["old", "north"] }, { clock });
   const username = "1700000100:alice";
-  const keys = store.keysFor(username, "r");
+  const keys = store.keysFor(username, "r", "md5");
   assert.is(keys.length, 2);
   const expected = longTermKey({ username, realm: "r", password: restPassword("north", username) });
   assert.equal(keys[1], expected);
-  assert.is(store.keysFor("alice:1700000100", "r").length, 2); // number after the separator
-  assert.is(store.keysFor("1700000100", "r").length, 2); // timestamp alone
-  assert.equal(store.keysFor("alice", "r"), []);
+  assert.is(store.keysFor("alice:1700000100", "r", "md5").length, 2); // number after the separator
+  assert.is(store.keysFor("1700000100", "r", "md5").length, 2); // timestamp alone
+  assert.equal(store.keysFor("alice", "r", "md5"), []);
   clock.advance(100_000);
-  assert.is(store.keysFor(username, "r").length, 2); // expiry >= now still valid
+  assert.is(store.keysFor(username, "r", "md5").length, 2); // expiry >= now still valid
   clock.advance(1_000);
-  assert.equal(store.keysFor(username, "r"), []);
+  assert.equal(store.keysFor(username, "r", "md5"), []);
 });
 
 test("RestCredentialStore.mint() makes credentials its keysFor() accepts", () => {
@@ -92,8 +92,8 @@ test("RestCredentialStore.mint() makes credentials its keysFor() accepts", () =>
     store,
     new StaticCredentialStore({ users: { bob: staticUserKeyHex("bob", "r", "x") } }),
   );
-  assert.is(both.keysFor(minted.username, "r").length, 1);
-  assert.is(both.keysFor("bob", "r").length, 1);
+  assert.is(both.keysFor(minted.username, "r", "md5").length, 1);
+  assert.is(both.keysFor("bob", "r", "md5").length, 1);
 });
 
 test("parseIpInto() reads IPv4, IPv6 with :: and dotted tails, and refuses junk", () => {

@@ -237,8 +237,7 @@ export const STUN_ATTRIBUTE_NAMES: ReadonlyMap<number, string> = new Map([
  * The comprehension-required attributes a TURN server built on this codec understands (those it has
  * a decoder for); any other in a request is listed for a 420 answer (RFC 8489 section 6.3.1). A relay
  * that cannot set the DF bit passes a set without DONT-FRAGMENT (RFC 8656 section 7.2 step 4).
- * PASSWORD-ALGORITHM and USERHASH are absent: this codec does not implement them, and a server
- * that does not announce them in its nonce cookie never receives them from a compliant client.
+ * PASSWORD-ALGORITHM and USERHASH are decoded by password_attributes.ts.
  */
 export const DEFAULT_UNDERSTOOD_ATTRIBUTES: ReadonlySet<number> = new Set([
   StunAttribute.MappedAddress,
@@ -258,6 +257,8 @@ export const DEFAULT_UNDERSTOOD_ATTRIBUTES: ReadonlySet<number> = new Set([
   StunAttribute.RequestedTransport,
   StunAttribute.DontFragment,
   StunAttribute.MessageIntegritySha256,
+  StunAttribute.PasswordAlgorithm,
+  StunAttribute.Userhash,
   StunAttribute.XorMappedAddress,
   StunAttribute.ReservationToken,
 ]);

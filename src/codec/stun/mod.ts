@@ -59,6 +59,23 @@ export {
   MIN_ERROR_CODE,
   type StunErrorValue,
 } from "./error_code.ts";
+export { OpaqueStringError, prepareOpaqueString } from "./opaque_string.ts";
+export {
+  decodePasswordAlgorithm,
+  decodeUserhash,
+  encodePasswordAlgorithm,
+  encodePasswordAlgorithms,
+  encodeUserhash,
+  NONCE_COOKIE,
+  NONCE_COOKIE_LENGTH,
+  nonceCookie,
+  nonceFeatures,
+  PasswordAlgorithmNumber,
+  passwordAlgorithmsValue,
+  SecurityFeature,
+  userhash,
+  USERHASH_BYTES,
+} from "./password_attributes.ts";
 export { decodeUnknownAttributes, encodeUnknownAttributes } from "./unknown_attributes.ts";
 export {
   decodeNonce,

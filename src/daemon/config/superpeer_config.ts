@@ -114,10 +114,11 @@ const IP_LITERAL =
 // Literal IP address or empty (relay.relayHost: empty means the same as relay.host).
 const IP_LITERAL_OR_EMPTY = new RegExp(`^(?:${IP_LITERAL.source.slice(1, -1)})?$`);
 
-// A static TURN user: name, a colon, the 32 hex digits of MD5(name:realm:password) (RFC 8489
-// section 9.2.2), with or without the `0x` coturn's `turnadmin -k` prints before them.
+// A static TURN user: name, a colon, the 32 hex digits of MD5(name:realm:password) or the 64 of
+// SHA-256(name:realm:password) (RFC 8489 section 9.2.2), with or without the `0x` coturn's
+// `turnadmin -k` prints before them.
 // deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
-const TURN_USER = /^[^\u0000-\u001f\u007f]{1,127}:(?:0x)?[0-9a-fA-F]{32}$/;
+const TURN_USER = /^[^\u0000-\u001f\u007f]{1,127}:(?:0x)?(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/;
 
 // An IPv4 or IPv6 block in CIDR notation (the prefix may be left out for one address); the peer
 // policy parses it again at start-up and crossFieldIssues reports what it rejects.
@@ -419,9 +420,9 @@ export const CONFIG_SCHEMA: Section = {
           maxItems: 1024,
           pattern: TURN_USER,
           patternHint:
-            "`name:key` with the 32-hex-digit MD5 long-term key (`0x` allowed, as coturn `turnadmin -k` prints it)",
+            "`name:key` with the 32-hex-digit MD5 or 64-hex-digit SHA-256 long-term key (`0x` allowed, as coturn `turnadmin -k` prints it)",
           doc:
-            "Static TURN users as `name:MD5(name:realm:password)` in hex (the RFC 8489 long-term key, never the password).",
+            "Static TURN users as `name:MD5(name:realm:password)` or `name:SHA-256(name:realm:password)` in hex (the RFC 8489 long-term key, never the password); list a user twice to give both. SHA-256 is offered first when every user has a SHA-256 key.",
         },
         authSecrets: {
           kind: "stringList",
@@ -689,11 +690,16 @@ function relayIssues(relay: SuperpeerConfig["relay"]): ConfigIssue[] {
   }
   const seen = new Set<string>();
   relay.users.forEach((entry, i) => {
-    const name = entry.slice(0, entry.lastIndexOf(":"));
-    if (seen.has(name)) {
-      issues.push({ path: `relay.users[${i}]`, message: `user "${name}" is listed twice` });
+    const at = entry.lastIndexOf(":");
+    const name = entry.slice(0, at);
+    const algorithm = entry.slice(at + 1).replace(/^0x/, "").length === 64 ? "SHA-256" : "MD5";
+    if (seen.has(`${algorithm}:${name}`)) {
+      issues.push({
+        path: `relay.users[${i}]`,
+        message: `user "${name}" is listed twice with an ${algorithm} key`,
+      });
     }
-    seen.add(name);
+    seen.add(`${algorithm}:${name}`);
   });
   for (const key of ["allowPeers", "denyPeers"] as const) {
     relay[key].forEach((block, i) => {

@@ -244,9 +244,10 @@ test("decodeStunMessage() lists unknown comprehension-required types once, in or
     [0x8123, four], // comprehension-optional: ignored
     [0x0002, four], // RFC 3489 RESPONSE-ADDRESS, not understood
     [0x7001, four], // duplicate
-    [StunAttribute.Userhash, new Uint8Array(32)], // not implemented: listed
+    [StunAttribute.Userhash, new Uint8Array(32)], // understood since RFC 8489 USERHASH support
+    [0x0003, four], // RFC 3489 CHANGE-REQUEST, not understood
   ]));
-  assert.equal(message.unknownAttributes, [0x7001, 0x0002, StunAttribute.Userhash]);
+  assert.equal(message.unknownAttributes, [0x7001, 0x0002, 0x0003]);
 });
 
 test("decodeStunMessage() lists against the caller's understood set (a relay without DF)", () => {
