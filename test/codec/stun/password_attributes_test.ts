@@ -1,8 +1,8 @@
 // RFC 8489 algorithm negotiation and anonymity attributes, the nonce cookie, and OpaqueString.
-// Appendix B.1 of RFC 8489 is known to be inconsistent (its length field and the MAC do not match
-// its own attribute list); the vector here is the corrected one of verified erratum 5956's
-// discussion as implementations reproduce it: USERHASH, NONCE, REALM, PASSWORD-ALGORITHM SHA-256,
-// then MESSAGE-INTEGRITY-SHA256 under SHA-256("マトリックス:example.org:TheMatrIX").
+// The printed appendix B.1 of RFC 8489 does not agree with itself (its length field and MAC do not
+// fit its attribute list); the vector here is the corrected form other implementations test
+// against: USERHASH, NONCE, REALM, PASSWORD-ALGORITHM SHA-256, then MESSAGE-INTEGRITY-SHA256 under
+// SHA-256("マトリックス:example.org:TheMatrIX"). Our builder reproduces its MAC independently.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Buffer } from "node:buffer";
