@@ -1,5 +1,6 @@
 import { CONFIG_PATH_ENV } from "../daemon/config/load_config.ts";
 import { DEFAULT_OPS_PORT } from "../daemon/config/superpeer_config.ts";
+import { DEFAULT_REALM, DEFAULT_USERS_FILE_NAME } from "../sip/digest/constants.ts";
 
 const CONFIG_OPTIONS =
   `  -c, --config FILE     JSON config file (default: $${CONFIG_PATH_ENV}, else built-in defaults)
@@ -19,6 +20,7 @@ Commands:
   keygen          Create a node key (Ed25519) and print its node id and public key
   enroll          Issue an enrollment certificate for a node (operator admission)
   status          Ask a running daemon's ops endpoint for a summary
+  user            Add, remove or list SIP users (the users file of Digest HA1 hashes)
   version         Print version and runtime
   help [command]  Show help for a command
 
@@ -100,6 +102,26 @@ Options:
       --json            Print the raw JSON
 ${CONFIG_OPTIONS}
   -h, --help            Show this help
+`,
+  user: `Usage: superpeer user add USER [--realm REALM] [--algorithms LIST] [--users-file FILE]
+       superpeer user remove USER [--realm REALM] [--users-file FILE]
+       superpeer user list [--realm REALM] [--users-file FILE]
+
+Manages the SIP users file: one line per user and realm with the Digest HA1 of each algorithm
+(H(user:realm:password)), never the password; written atomically with mode 0600. The password
+is read from standard input (its first line), or typed twice without echo at a terminal; it is
+never taken from the command line. Adding an existing user replaces its line (a new password).
+Without --users-file the file is <dataDir>/${DEFAULT_USERS_FILE_NAME}. list prints user, realm and algorithms,
+never hashes.
+
+Options:
+  -r, --realm REALM     Realm of the user (default: ${DEFAULT_REALM}); must be the SIP realm
+      --algorithms LIST Comma-separated: MD5, SHA-256, SHA-512-256 (default: all three)
+  -u, --users-file FILE The users file
+${CONFIG_OPTIONS}
+  -h, --help            Show this help
+
+Example: superpeer user add alice --realm example.org < password.txt
 `,
   version: `Usage: superpeer version
 

@@ -7,6 +7,7 @@ import { HELP } from "./help_text.ts";
 import { keygenCommand } from "./keygen_command.ts";
 import { isUsageError, runCommand } from "./run_command.ts";
 import { statusCommand } from "./status_command.ts";
+import { userCommand } from "./user_command.ts";
 import { versionCommand } from "./version_command.ts";
 import { checkRuntime } from "../daemon/runtime.ts";
 
@@ -47,6 +48,8 @@ export async function superpeerCli(argv: readonly string[], io: CliIo): Promise<
         return await enrollCommand(rest, io);
       case "status":
         return await statusCommand(rest, io);
+      case "user":
+        return await userCommand(rest, io);
       case "version":
       case "--version":
         return versionCommand(rest, io);

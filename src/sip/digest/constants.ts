@@ -75,3 +75,14 @@ export const MAX_AUTH_PARAMS = 32;
 export const MAX_CREDENTIAL_HEADERS = 8;
 /** Longest user name or realm accepted in the users file and in credentials. */
 export const MAX_USERNAME_LENGTH = 128;
+
+/**
+ * Realm of `superpeer user add` when no `--realm` is given. The SIP service's realm should default
+ * to the same value, or users added without `--realm` never authenticate.
+ * @default "superpeer"
+ */
+export const DEFAULT_REALM = "superpeer";
+/** File name of the users file in the data directory (`<dataDir>/sip_users`). */
+export const DEFAULT_USERS_FILE_NAME = "sip_users";
+/** Longest password `superpeer user add` accepts. */
+export const MAX_PASSWORD_LENGTH = 1024;
