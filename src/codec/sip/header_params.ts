@@ -73,7 +73,13 @@ export function parseHeaderParams(text: string, start: number, place: string): S
         if (close < 0) throw new SipParseError("VALUE", place, `unterminated [ in ${name} value`);
         i = close + 1;
       } else {
-        while (i < n && isTokenChar(text.charCodeAt(i))) i++;
+        // via-received allows a bare IPv6address (RFC 3261 section 25.1), so ":" there too
+        const colons = name.length === 8 && name.toLowerCase() === "received";
+        while (
+          i < n && (isTokenChar(text.charCodeAt(i)) || (colons && text.charCodeAt(i) === 0x3a))
+        ) {
+          i++;
+        }
       }
       if (i === valueStart) throw new SipParseError("VALUE", place, `empty ${name} value`);
       value = text.slice(valueStart, i);
