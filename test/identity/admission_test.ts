@@ -165,7 +165,7 @@ test("SharedSecretAdmission.check refuses a wrong secret, another overlay, anoth
 test("SharedSecretAdmission refuses a secret shorter than 16 bytes", () => {
   assert.throws(
     () => new SharedSecretAdmission({ secret: new Uint8Array(15), overlayId: OVERLAY }),
-    RangeError,
+    (e: unknown) => e instanceof RangeError,
   );
   new SharedSecretAdmission({ secret: new Uint8Array(16), overlayId: OVERLAY });
 });

@@ -145,7 +145,10 @@ test("verifyCertificate refuses a certificate without a required role", () => {
 });
 
 test("issueCertificate refuses a public key as the operator key", () => {
-  assert.throws(() => issue({ operatorKey: operator.publicKey }), TypeError);
+  assert.throws(
+    () => issue({ operatorKey: operator.publicKey }),
+    (e: unknown) => e instanceof TypeError,
+  );
 });
 
 test("every admission failure is answered with RFC 6940 Error_Forbidden", () => {

@@ -86,7 +86,7 @@ test("formatPublicKey and parsePublicKey use 43 base64url characters (RFC 8032 t
       "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURp", // non-zero trailing bits
     ]
   ) {
-    assert.throws(() => parsePublicKey(bad), TypeError, bad);
+    assert.throws(() => parsePublicKey(bad), (e: unknown) => e instanceof TypeError, bad);
   }
 });
 

@@ -23,8 +23,11 @@ test("overlayId of superpeer with an empty fingerprint is 0x0f96e544", () => {
 test("overlayId separates name and fingerprint, and refuses empty names and NUL", () => {
   assert.is.not(overlayId("ab", new Uint8Array([0x63])), overlayId("abc", new Uint8Array(0)));
   assert.is.not(overlayId("a", new Uint8Array([1])), overlayId("a", new Uint8Array([2])));
-  assert.throws(() => overlayId("", new Uint8Array(0)), RangeError);
-  assert.throws(() => overlayId("a\u0000", new Uint8Array(0)), RangeError);
+  assert.throws(() => overlayId("", new Uint8Array(0)), (e: unknown) => e instanceof RangeError);
+  assert.throws(
+    () => overlayId("a\u0000", new Uint8Array(0)),
+    (e: unknown) => e instanceof RangeError,
+  );
 });
 
 test("overlayIdForConfig hashes the name with a fingerprint of [version, admission, operator key]", () => {

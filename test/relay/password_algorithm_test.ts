@@ -232,7 +232,10 @@ test("StaticCredentialStore takes MD5 and SHA-256 keys and refuses two of one ki
   assert.equal(store.algorithms, ["md5"]);
   assert.is(store.usernameFor(userhash("v", REALM), REALM), "v");
   assert.is(store.usernameFor(userhash("w", REALM), REALM), undefined);
-  assert.throws(() => new StaticCredentialStore({ users: { u: [md5, md5] } }), TypeError);
+  assert.throws(
+    () => new StaticCredentialStore({ users: { u: [md5, md5] } }),
+    (e: unknown) => e instanceof TypeError,
+  );
   // OpaqueString: a no-break space in the password is the same key as an ASCII space
   assert.is(staticUserKeyHex("u", REALM, "a\u00a0b"), staticUserKeyHex("u", REALM, "a b"));
 });

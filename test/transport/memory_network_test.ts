@@ -48,7 +48,10 @@ test("MemoryNetwork.attach() hands out 10.0.x.y:6084 addresses and refuses a tak
     host: "10.0.0.3",
     port: 49152,
   });
-  assert.throws(() => network.attach({ host: "10.0.0.9", port: 70000 }), RangeError);
+  assert.throws(
+    () => network.attach({ host: "10.0.0.9", port: 70000 }),
+    (e: unknown) => e instanceof RangeError,
+  );
   assert.is(network.size, 5);
   void c.close();
   assert.is(network.size, 4);

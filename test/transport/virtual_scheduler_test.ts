@@ -82,7 +82,10 @@ test("VirtualScheduler treats negative delays as 0 and rejects NaN", () => {
   scheduler.schedule(-50, () => (at = clock.monotonic()));
   scheduler.runFor(0);
   assert.is(at, 0);
-  assert.throws(() => scheduler.schedule(Number.NaN, () => {}), RangeError);
+  assert.throws(
+    () => scheduler.schedule(Number.NaN, () => {}),
+    (e: unknown) => e instanceof RangeError,
+  );
 });
 
 test("VirtualScheduler stays ordered while most events are cancelled (heap compaction)", () => {

@@ -137,9 +137,12 @@ test("HopSender.track() refuses an ack id that is not 8 bytes or a negative offs
   const hops = new HopSender();
   assert.throws(
     () => hops.track({ id: new Uint8Array(7), offset: 0 }, datagram(1), A, 0),
-    RangeError,
+    (e: unknown) => e instanceof RangeError,
   );
-  assert.throws(() => hops.track({ id: id(1), offset: -1 }, datagram(1), A, 0), RangeError);
+  assert.throws(
+    () => hops.track({ id: id(1), offset: -1 }, datagram(1), A, 0),
+    (e: unknown) => e instanceof RangeError,
+  );
   assert.is(hops.size, 0);
 });
 

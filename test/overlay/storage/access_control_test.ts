@@ -50,7 +50,10 @@ test("nodeMultipleResourceId() is SHA-256(node id || i as uint32 BE)[0..16]", ()
   assert.is(hex(nodeMultipleResourceId(ALICE_NODE.nodeId, 3)), "7f7a7a3970afdf742f93f18920f2a3cf");
   assert.is(hex(nodeMultipleResourceId(ALICE_NODE.nodeId, 7)), "e35a98aeb19319c546f0fb532ddfa5d0");
   assert.is(hex(nodeMatchResourceId(ALICE_NODE.nodeId)), "591f459d4718230a24cefaf5f6a21679");
-  assert.throws(() => nodeMultipleResourceId(ALICE_NODE.nodeId, -1), RangeError);
+  assert.throws(
+    () => nodeMultipleResourceId(ALICE_NODE.nodeId, -1),
+    (e: unknown) => e instanceof RangeError,
+  );
 });
 
 test("checkAccess() NODE-MULTIPLE allows H(node || i) for i below maxNodeMultiple only", () => {

@@ -540,7 +540,11 @@ test("LocalStore.find() answers the first stored id at or after the requested on
 
 test("LocalStore() refuses byte budgets that are not positive integers", () => {
   for (const init of [{ maxBytes: 0 }, { maxBytesPerSigner: -1 }, { maxBytes: 1.5 }]) {
-    assert.throws(() => makeStore(init), RangeError, JSON.stringify(init));
+    assert.throws(
+      () => makeStore(init),
+      (e: unknown) => e instanceof RangeError,
+      JSON.stringify(init),
+    );
   }
   assert.instance(makeStore().store, LocalStore);
 });
