@@ -241,9 +241,8 @@ function readHeaders(
           parsed: message,
         });
       }
-      value = value.length === 0
-        ? trimWs(head.slice(pos, next))
-        : `${value} ${trimWs(head.slice(pos, next))}`;
+      const more = trimWs(head.slice(pos, next));
+      if (more.length > 0) value = value.length === 0 ? more : `${value} ${more}`;
     } else {
       if (count > 0) headers.append(name, value);
       count++;
