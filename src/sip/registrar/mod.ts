@@ -21,3 +21,11 @@ export {
   type RegisterOutcome,
   type RegisterUpdate,
 } from "./binding_table.ts";
+export {
+  type RegisterContext,
+  type RegisterOutcomeLabel,
+  type RegisterResult,
+  Registrar,
+  type RegistrarComponents,
+  type RegistrarInit,
+} from "./registrar.ts";
