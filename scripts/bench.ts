@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
 // Usage: deno run -A --unstable-net scripts/bench.ts [--runs N]
-//          [--only startup|micro|overlay|transport|relay] [--quick]
+//          [--only startup|micro|overlay|transport|sip|relay] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
@@ -10,6 +10,9 @@
 //             sign, verify and JSON operations per second
 //   transport 160-byte datagrams echoed on loopback through node:dgram and Deno.listenDatagram on
 //             Deno (one child process per run, a few seconds): packets/s, CPU us per packet, RSS
+//   sip       SIP codec: parse (framing only, default checks, + the proxy's structured reads) and
+//             serialize of a typical INVITE and REGISTER: messages/s, us per message, heap bytes
+//             allocated per message (scripts/lib/bench_sip.ts)
 //   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
 //             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
 import { existsSync } from "node:fs";
@@ -22,6 +25,7 @@ import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process
 import { benchOverlayCodec } from "./lib/bench_overlay.ts";
 import { benchTransport, type TransportBenchRun } from "./lib/bench_transport.ts";
 import { benchRelay } from "./lib/bench_relay.ts";
+import { benchSipCodec } from "./lib/bench_sip.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const runsArg = Deno.args.indexOf("--runs");
@@ -166,6 +170,19 @@ if (wants("micro")) {
 }
 if (wants("overlay")) benchOverlay();
 if (wants("transport")) await benchTransportSection();
+if (wants("sip")) {
+  console.log("\nSIP codec (Deno, this process):\n");
+  console.log(table(
+    ["message", "operation", "messages/s", "us/message", "heap bytes/message"],
+    benchSipCodec().map((r) => [
+      `${r.message} (${r.bytes} B)`,
+      r.operation,
+      Math.round(r.perSec).toLocaleString("en-US"),
+      r.usPerMessage.toFixed(2),
+      r.allocatedBytes === undefined ? "n/a" : Math.round(r.allocatedBytes).toLocaleString("en-US"),
+    ]),
+  ));
+}
 if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
 
 async function benchTransportSection(): Promise<void> {
