@@ -4,7 +4,7 @@ import { parseSipMessage } from "../../../src/codec/sip/parse_sip_message.ts";
 import { serializeSipMessage } from "../../../src/codec/sip/serialize_sip_message.ts";
 import { SipHeaders } from "../../../src/codec/sip/sip_headers.ts";
 import { SipMessage } from "../../../src/codec/sip/sip_message.ts";
-import { decode, encode, INVITE, REGISTER } from "./sip_helpers.ts";
+import { decode, encode, INVITE, REGISTER, thrown } from "./sip_helpers.ts";
 
 test("serializeSipMessage() writes a parsed typical message back byte for byte", () => {
   for (const text of [INVITE, REGISTER]) {
@@ -44,24 +44,24 @@ test("serializeSipMessage() refuses header injection and malformed start lines",
   const ok = () => SipMessage.request({ method: "OPTIONS", uri: "sip:a@b" });
   const injected = ok();
   injected.headers.append("Subject", "x\r\nVia: evil");
-  assert.throws(() => serializeSipMessage(injected), TypeError);
+  assert.instance(thrown(() => serializeSipMessage(injected)), TypeError);
   const badName = ok();
   badName.headers.append("Bad Name", "x");
-  assert.throws(() => serializeSipMessage(badName), TypeError);
-  assert.throws(
-    () => serializeSipMessage(SipMessage.request({ method: "IN VITE", uri: "sip:a@b" })),
+  assert.instance(thrown(() => serializeSipMessage(badName)), TypeError);
+  assert.instance(
+    thrown(() => serializeSipMessage(SipMessage.request({ method: "IN VITE", uri: "sip:a@b" }))),
     TypeError,
   );
-  assert.throws(
-    () => serializeSipMessage(SipMessage.request({ method: "INVITE", uri: "sip:a b" })),
+  assert.instance(
+    thrown(() => serializeSipMessage(SipMessage.request({ method: "INVITE", uri: "sip:a b" }))),
     TypeError,
   );
-  assert.throws(
-    () => serializeSipMessage(SipMessage.response({ status: 1000, reason: "x" })),
+  assert.instance(
+    thrown(() => serializeSipMessage(SipMessage.response({ status: 1000, reason: "x" }))),
     TypeError,
   );
-  assert.throws(
-    () => serializeSipMessage(SipMessage.response({ status: 200, reason: "a\nb" })),
+  assert.instance(
+    thrown(() => serializeSipMessage(SipMessage.response({ status: 200, reason: "a\nb" }))),
     TypeError,
   );
 });

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SipStreamFramer } from "../../../src/codec/sip/sip_stream_framer.ts";
-import { decode, encode, INVITE, refusal, REGISTER } from "./sip_helpers.ts";
+import { decode, encode, INVITE, refusal, REGISTER, thrown } from "./sip_helpers.ts";
 
 function run(framer: SipStreamFramer, chunks: Uint8Array[]): { messages: string[]; pings: number } {
   const messages: string[] = [];
@@ -82,7 +82,7 @@ test("SipStreamFramer refuses oversize messages before buffering their body", ()
     for (let i = 0; i < 20; i++) for (const b of line) endless.feed(Uint8Array.of(b), () => {});
   });
   assert.is(caught.reason, "TOO_LARGE");
-  assert.throws(() => new SipStreamFramer({ maxMessageBytes: 10 }), RangeError);
+  assert.instance(thrown(() => new SipStreamFramer({ maxMessageBytes: 10 })), RangeError);
 });
 
 test("SipStreamFramer: a throwing handler poisons the framer", () => {
