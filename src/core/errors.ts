@@ -19,6 +19,7 @@ export type SuperpeerErrorCode =
   | "OVERLAY_REQUEST"
   | "STUN_DECODE"
   | "STUN_ENCODE"
+  | "SIP_PARSE"
   | "TRANSPORT";
 
 /**
