@@ -46,7 +46,8 @@ export interface ClientTransactionUser {
  *
  * @example
  * ```ts
- * const tx = table.createClient(invite, { transport: "UDP", host: "192.0.2.4", port: 5060, reliable: false }, {
+ * const to = { transport: "UDP", host: "192.0.2.4", port: 5060, reliable: false };
+ * const tx = table.createClient(invite, to, {
  *   onResponse: (response) => forwardUpstream(response),
  *   onTimeout: () => answer408(),
  * });
@@ -152,12 +153,14 @@ export class ClientTransaction extends Transaction {
     }
     if (status < 300) {
       if (state === "accepted") {
-        // Section 17.1.1.2 as updated by RFC 6026: 2xx retransmissions and other forks' 2xx go up to the TU.
+        // Section 17.1.1.2 as updated by RFC 6026: 2xx retransmissions and other forks' 2xx go up
+        // to the TU.
         this.#user.onResponse(response, this);
         return true;
       }
       if (state !== "calling" && state !== "proceeding") return this.#absorb();
-      // Section 17.1.1.2 as updated by RFC 6026: a 2xx moves the INVITE client transaction to Accepted, Timer M.
+      // Section 17.1.1.2 as updated by RFC 6026: a 2xx moves the INVITE client transaction to
+      // Accepted, Timer M.
       this.setState("accepted");
       this.stopTimer("A");
       this.stopTimer("B");

@@ -58,7 +58,9 @@ const NO_USER: ServerTransactionUser = {};
  */
 export class ServerTransaction extends Transaction {
   readonly kind: TransactionKind;
-  /** Where the request came from; responses go back through the transport layer (section 18.2.2). */
+  /**
+   * Where the request came from; responses go back through the transport layer (section 18.2.2).
+   */
   readonly source: TransactionAddress;
   readonly #invite: boolean;
   #user: ServerTransactionUser = NO_USER;
@@ -107,8 +109,8 @@ export class ServerTransaction extends Transaction {
   /**
    * Sends `response` (any status 100-699) for the TU, moving the state machine. Returns false,
    * sending nothing, when the state takes no such response: a final after the final (except a
-   * 2xx to INVITE in the Accepted state, Section 17.2.1 as updated by RFC 6026: the TU's 2xx retransmissions and,
-   * for a proxy, the 2xx of other branches, section 16.7 step 5), or anything once terminated.
+   * 2xx to INVITE in the Accepted state, section 17.2.1 as updated by RFC 6026: the TU's 2xx
+   * retransmissions and, for a proxy, the 2xx of other branches, section 16.7 step 5), or anything once terminated.
    * @throws {TypeError} when `response` is a request or its status is outside 100-699
    */
   respond(response: SipMessage): boolean {
@@ -174,7 +176,8 @@ export class ServerTransaction extends Transaction {
     }
     const t = this.host.timers;
     if (status < 300) {
-      // Section 17.2.1 as updated by RFC 6026: a 2xx moves to Accepted with Timer L = 64*T1; no 2xx retransmission
+      // Section 17.2.1 as updated by RFC 6026: a 2xx moves to Accepted with Timer L = 64*T1; no 2xx
+      // retransmission by the transaction
       // by the transaction (the TU does it, section 13.3.1.4).
       this.setState("accepted");
       this.startTimer("L", timeout64(t));

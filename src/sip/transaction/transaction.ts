@@ -24,7 +24,9 @@ export interface TransactionAddress {
    * 17.2.2).
    */
   readonly reliable: boolean;
-  /** The transport layer's own name for the connection or flow (RFC 5626), passed back untouched. */
+  /**
+   * The transport layer's own name for the connection or flow (RFC 5626), passed back untouched.
+   */
   readonly flow?: string;
 }
 
@@ -67,7 +69,10 @@ export type TransactionTimer =
 /** What a send is, for the transport layer's metrics and caches. */
 export interface SendContext {
   readonly transaction: Transaction;
-  /** True when the transaction layer sends a message it has sent before (a timer or an absorbed retransmission). */
+  /**
+   * True when the transaction layer sends a message it has sent before (a timer or an absorbed
+   * retransmission).
+   */
   readonly retransmission: boolean;
 }
 
@@ -138,8 +143,8 @@ export abstract class Transaction {
   /** Armed timers and their deadlines (at most three at a time). */
   readonly #deadlines = new Map<TransactionTimer, number>();
   /**
-   * The earliest deadline the host was woken for and has not fired yet; the table's timer loop
-   * uses it to skip stale wake-ups.
+   * @internal The earliest deadline the host was woken for and has not fired yet; the table's
+   * timer loop uses it to skip stale wake-ups. Not for TUs.
    */
   wakeAt: number | undefined;
 

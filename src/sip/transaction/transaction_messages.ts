@@ -102,7 +102,9 @@ export function buildNon2xxAck(invite: SipMessage, response: SipMessage): SipMes
  *
  * @example
  * ```ts
- * if (branch.state === "proceeding") table.createClient(buildCancel(branch.request), branch.destination, user);
+ * if (branch.cancellable) {
+ *   table.createClient(buildCancel(branch.request), branch.destination, user);
+ * }
  * ```
  */
 export function buildCancel(request: SipMessage): SipMessage {

@@ -59,9 +59,15 @@ export interface TransactionTableInit {
    * @default {DEFAULT_TRYING_DELAY_MS}
    */
   tryingDelayMs?: number | null;
-  /** Server transactions at once; past it requests are refused. @default {DEFAULT_MAX_SERVER_TRANSACTIONS} */
+  /**
+   * Server transactions at once; past it requests are refused.
+   * @default {DEFAULT_MAX_SERVER_TRANSACTIONS}
+   */
   maxServerTransactions?: number;
-  /** Client transactions at once; past it createClient refuses. @default {DEFAULT_MAX_CLIENT_TRANSACTIONS} */
+  /**
+   * Client transactions at once; past it createClient refuses.
+   * @default {DEFAULT_MAX_CLIENT_TRANSACTIONS}
+   */
   maxClientTransactions?: number;
   /** Retry-After seconds suggested with a refusal. @default {DEFAULT_OVERLOAD_RETRY_AFTER_S} */
   overloadRetryAfterS?: number;
@@ -149,10 +155,14 @@ interface TableMetrics {
  *
  * @example
  * ```ts
- * const table = new TransactionTable({ clock, scheduler, send: (msg, to) => transport.send(msg, to) });
+ * const send = (msg: SipMessage, to: TransactionAddress) => transport.send(msg, to);
+ * const table = new TransactionTable({ clock, scheduler, send });
  * // a request from the transport layer
- * const r = table.receiveRequest(request, { transport: "UDP", host: "192.0.2.9", port: 5060, reliable: false });
- * if (r.kind === "request") r.transaction.respond(buildResponse(request, 200, "OK", { toTag: "x1" }));
+ * const from = { transport: "UDP", host: "192.0.2.9", port: 5060, reliable: false };
+ * const r = table.receiveRequest(request, from);
+ * if (r.kind === "request") {
+ *   r.transaction.respond(buildResponse(request, 200, "OK", { toTag: "x1" }));
+ * }
  * if (r.kind === "refused") sendStateless(buildResponse(request, 503, "Service Unavailable",
  *   { headers: [["Retry-After", String(r.retryAfterS)]] }));
  * // a response from the transport layer
@@ -194,7 +204,10 @@ export class TransactionTable {
     transportErrors: 0,
   };
 
-  /** @throws {RangeError} when an option is not a positive integer (tryingDelayMs: 0 allowed, or null) */
+  /**
+   * @throws {RangeError} when an option is not a positive integer (tryingDelayMs may also be 0 or
+   * null), or t2Ms is below t1Ms
+   */
   constructor(components: TransactionTableComponents, init: TransactionTableInit = {}) {
     this.#clock = components.clock;
     this.#scheduler = components.scheduler;
@@ -210,7 +223,8 @@ export class TransactionTable {
       : init.tryingDelayMs;
     if (tryingDelayMs !== null && !(Number.isSafeInteger(tryingDelayMs) && tryingDelayMs >= 0)) {
       throw new RangeError(
-        `Cannot make a transaction table: tryingDelayMs must be an integer of 0 or more, or null, got ${tryingDelayMs}`,
+        "Cannot make a transaction table: tryingDelayMs must be an integer of 0 or more, or null, " +
+          `got ${tryingDelayMs}`,
       );
     }
     this.#timers = {
@@ -256,6 +270,13 @@ export class TransactionTable {
   /** Live client transactions. */
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  /**
+   * Entries in the timer queue, stale ones included; bounded by compaction (for tests and /status).
+   */
+  get queuedTimers(): number {
+    return this.#queue.size;
   }
 
   /** A snapshot of the counters. */
