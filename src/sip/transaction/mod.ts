@@ -1,12 +1,12 @@
 /**
  * SIP transactions (RFC 3261 section 17, RFC 6026): the four state machines on an injected clock
  * and scheduler, the transaction table that matches requests and responses to them within caps,
- * and the messages the layer builds (100 Trying, the ACK for a non-2xx final, CANCEL, responses).
+ * and the messages the layer builds (100 Trying, the ACK for a non-2xx final, CANCEL).
  * No I/O: messages leave through the `send` the table is given, as SipMessage objects.
  *
  * @example
  * ```ts
- * import { buildResponse, TransactionTable } from "../sip/transaction/mod.ts";
+ * import { buildCancel, TransactionTable } from "../sip/transaction/mod.ts";
  * ```
  *
  * @module
@@ -41,13 +41,7 @@ export {
   toTag,
   type TransactionKey,
 } from "./transaction_key.ts";
-export {
-  buildCancel,
-  buildNon2xxAck,
-  buildResponse,
-  type BuildResponseOptions,
-  buildTrying,
-} from "./transaction_messages.ts";
+export { buildCancel, buildNon2xxAck, buildTrying } from "./transaction_messages.ts";
 export {
   type IncomingRequestResult,
   TransactionTable,

@@ -52,14 +52,14 @@ const NO_USER: ServerTransactionUser = {};
  * const result = table.receiveRequest(request, source);
  * if (result.kind === "request") {
  *   result.transaction.setUser({ onTimeout: () => log.info("No ACK") });
- *   result.transaction.respond(buildResponse(request, 486, "Busy Here", { toTag }));
+ *   result.transaction.respond(createResponse(request, 486, "Busy Here", { toTag }));
  * }
  * ```
  */
 export class ServerTransaction extends Transaction {
   readonly kind: TransactionKind;
   /**
-   * Where the request came from; responses go back through the transport layer (section 18.2.2).
+   * Where responses go (given to `receiveRequest`, normally per section 18.2.2).
    */
   readonly source: TransactionAddress;
   readonly #invite: boolean;
@@ -110,7 +110,8 @@ export class ServerTransaction extends Transaction {
    * Sends `response` (any status 100-699) for the TU, moving the state machine. Returns false,
    * sending nothing, when the state takes no such response: a final after the final (except a
    * 2xx to INVITE in the Accepted state, section 17.2.1 as updated by RFC 6026: the TU's 2xx
-   * retransmissions and, for a proxy, the 2xx of other branches, section 16.7 step 5), or anything once terminated.
+   * retransmissions and, for a proxy, the 2xx of other branches, section 16.7 step 5), or
+   * anything once terminated.
    * @throws {TypeError} when `response` is a request or its status is outside 100-699
    */
   respond(response: SipMessage): boolean {

@@ -8,10 +8,11 @@ import type { SipMessage } from "../../codec/sip/mod.ts";
 import type { TransactionKey } from "./transaction_key.ts";
 
 /**
- * A remote end as the transport layer names it. For a client transaction the destination chosen
- * by the TU (RFC 3263); for a server transaction where the request came from, to which the
- * transport layer sends responses by section 18.2.2 (the connection it arrived on when reliable,
- * else Via received / rport / sent-by).
+ * A remote end as the transport layer names it; the same shape as `SipAddress` of
+ * ../via_handling.ts, so the transport layer's send takes it as is. For a client transaction the
+ * destination chosen by the TU (RFC 3263); for a server transaction where its responses go:
+ * `responseDestination(request.topVia(), arrival)` (section 18.2.2: the arrival connection when
+ * reliable, else Via received / rport / sent-by).
  */
 export interface TransactionAddress {
   /** Via transport token, upper case: "UDP", "TCP", "TLS", "WS", "WSS", "SCTP". */

@@ -1,63 +1,20 @@
 /**
  * Messages the transaction layer builds itself, and the CANCEL a proxy builds next to them: the
  * 100 (Trying) of an INVITE server transaction (section 17.2.1 with 8.2.6), the ACK for a non-2xx
- * final response (section 17.1.1.3), a CANCEL (section 9.1), and any response to a request
- * (section 8.2.6.2), e.g. the 503 a caller sends when the table is full.
+ * final response (section 17.1.1.3) and a CANCEL (section 9.1). Other responses (the 503 when the
+ * table is full, ...) come from `createResponse` in ../sip_response.ts.
  *
  * @module
  */
 import { SipMessage } from "../../codec/sip/mod.ts";
+import { createResponse } from "../sip_response.ts";
 
 /** Max-Forwards for a request we originate when the original had none (section 8.1.1.6). */
 const DEFAULT_MAX_FORWARDS = "70";
 
-/** Options of `buildResponse`. */
-export interface BuildResponseOptions {
-  /** Added to To as `;tag=` when To has no tag yet (section 8.2.6.2); never for a 100. */
-  readonly toTag?: string;
-  /** Extra header fields appended after the copied ones (Retry-After, Contact, ...). */
-  readonly headers?: Iterable<readonly [name: string, value: string]>;
-}
-
 /**
- * A response to `request` (section 8.2.6.2): every Via in order, From, To (with `toTag` added when
- * it has none), Call-ID and CSeq copied; for a 100 also Timestamp (section 8.2.6.1).
- *
- * @example
- * ```ts
- * const busy = buildResponse(request, 503, "Service Unavailable", {
- *   toTag: "a6c85cf", headers: [["Retry-After", "5"]],
- * });
- * ```
- */
-export function buildResponse(
-  request: SipMessage,
-  status: number,
-  reason: string,
-  options: BuildResponseOptions = {},
-): SipMessage {
-  if (!request.isRequest) throw new TypeError("Cannot build a response: the message is a response");
-  const fields: [string, string][] = [];
-  const h = request.headers;
-  for (const via of h.getAll("via")) fields.push(["Via", via]);
-  for (const name of ["From", "To", "Call-ID", "CSeq"] as const) {
-    let value = h.get(name);
-    if (value === undefined) continue;
-    if (name === "To" && options.toTag !== undefined && status !== 100 && !hasTag(request)) {
-      value = `${value};tag=${options.toTag}`;
-    }
-    fields.push([name, value]);
-  }
-  if (status === 100) {
-    const timestamp = h.get("timestamp");
-    if (timestamp !== undefined) fields.push(["Timestamp", timestamp]);
-  }
-  if (options.headers !== undefined) { for (const [n, v] of options.headers) fields.push([n, v]); }
-  return SipMessage.response({ status, reason, headers: fields });
-}
-
-/**
- * The 100 (Trying) an INVITE server transaction sends (section 17.2.1): no To tag added.
+ * The 100 (Trying) an INVITE server transaction sends (section 17.2.1): Via, From, To (no tag
+ * added), Call-ID, CSeq and Timestamp copied.
  *
  * @example
  * ```ts
@@ -65,7 +22,11 @@ export function buildResponse(
  * ```
  */
 export function buildTrying(request: SipMessage): SipMessage {
-  return buildResponse(request, 100, "Trying");
+  // Section 8.2.6.1: a Timestamp in the request is copied into the 100 (Trying).
+  const timestamp = request.headers.get("timestamp");
+  return createResponse(request, 100, "Trying", {
+    headers: timestamp === undefined ? [] : [["Timestamp", timestamp]],
+  });
 }
 
 /**
@@ -119,10 +80,6 @@ export function buildCancel(request: SipMessage): SipMessage {
   fields.push(["Call-ID", requireHeader(request, "Call-ID")]);
   fields.push(["CSeq", `${request.cseq().seq} CANCEL`]);
   return SipMessage.request({ method: "CANCEL", uri: request.uri, headers: fields });
-}
-
-function hasTag(message: SipMessage): boolean {
-  return message.to().params.some((p) => p.name.toLowerCase() === "tag");
 }
 
 function requireHeader(message: SipMessage, name: string): string {

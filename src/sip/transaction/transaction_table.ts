@@ -161,9 +161,9 @@ interface TableMetrics {
  * const from = { transport: "UDP", host: "192.0.2.9", port: 5060, reliable: false };
  * const r = table.receiveRequest(request, from);
  * if (r.kind === "request") {
- *   r.transaction.respond(buildResponse(request, 200, "OK", { toTag: "x1" }));
+ *   r.transaction.respond(createResponse(request, 200, "OK", { toTag: "x1" }));
  * }
- * if (r.kind === "refused") sendStateless(buildResponse(request, 503, "Service Unavailable",
+ * if (r.kind === "refused") sendStateless(createResponse(request, 503, "Service Unavailable",
  *   { headers: [["Retry-After", String(r.retryAfterS)]] }));
  * // a response from the transport layer
  * if (table.receiveResponse(response) === undefined) handleStray(response);
@@ -223,7 +223,7 @@ export class TransactionTable {
       : init.tryingDelayMs;
     if (tryingDelayMs !== null && !(Number.isSafeInteger(tryingDelayMs) && tryingDelayMs >= 0)) {
       throw new RangeError(
-        "Cannot make a transaction table: tryingDelayMs must be an integer of 0 or more, or null, " +
+        "Cannot make a transaction table: tryingDelayMs must be an integer of 0 or more or null, " +
           `got ${tryingDelayMs}`,
       );
     }
@@ -287,8 +287,9 @@ export class TransactionTable {
 
   /**
    * Matches a request from the transport layer to its server transaction (section 17.2.3) or
-   * makes one; `source` is where it came from (responses go back there, section 18.2.2). Never
-   * throws for a malformed message.
+   * makes one. `source` is where the transaction sends its responses, normally
+   * `responseDestination(request.topVia(), arrival)` (section 18.2.2); its `reliable` decides the
+   * timers. Never throws for a malformed message.
    */
   receiveRequest(request: SipMessage, source: TransactionAddress): IncomingRequestResult {
     if (!request.isRequest) {

@@ -64,7 +64,7 @@ export function request(method: string, o: RequestOptions = {}): SipMessage {
 }
 
 /**
- * A response to `req` written out by hand (not with buildResponse, which the tests check):
+ * A response to `req` written out by hand (not with the builders under test):
  * the request's Via values, From, To (with `toTag` unless it has one), Call-ID and CSeq.
  */
 export function response(req: SipMessage, status: number, toTag?: string): SipMessage {

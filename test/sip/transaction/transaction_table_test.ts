@@ -3,6 +3,17 @@ import * as assert from "uvu/assert";
 import { SipMessage } from "../../../src/codec/sip/mod.ts";
 import { buildCancel, DeadlineQueue, TransactionTable } from "../../../src/sip/transaction/mod.ts";
 import { ManualClock } from "../../../src/core/clock.ts";
+import { MetricsRegistry } from "../../../src/core/metrics.ts";
+import { silentLogger } from "../../../src/core/logger.ts";
+import type {
+  DatagramAddress,
+  DatagramHandler,
+  DatagramTransport,
+} from "../../../src/core/transport.ts";
+import { SipTransportLayer } from "../../../src/sip/sip_transport_layer.ts";
+import { createResponse } from "../../../src/sip/sip_response.ts";
+import { responseDestination } from "../../../src/sip/via_handling.ts";
+import type { TransactionSend } from "../../../src/sip/transaction/mod.ts";
 import { VirtualScheduler } from "../../../src/transport/virtual_scheduler.ts";
 import { harness, recordingUser, request, response, TCP_PEER, UDP_PEER } from "./helpers.ts";
 
@@ -248,6 +259,77 @@ test("DeadlineQueue pops the earliest deadline first, ties in insertion order, a
   const out: string[] = [];
   for (let e = q.pop(); e !== undefined; e = q.pop()) out.push(e.item);
   assert.equal(out, ["0/5", "100/1", "100/3", "300/2", "300/6", "500/0"]);
+});
+
+test("TransactionTable on the SIP transport layer: an INVITE datagram gets 100 Trying at 200 ms and a 486 retransmitted to the rport address until the ACK", () => {
+  const clock = new ManualClock();
+  const scheduler = new VirtualScheduler(clock);
+  const metrics = new MetricsRegistry();
+  const layer = new SipTransportLayer({}, { logger: silentLogger(), metrics, clock });
+  const out: { at: number; to: DatagramAddress; text: string }[] = [];
+  let deliver: DatagramHandler = () => {};
+  const udp: DatagramTransport = {
+    local: { host: "192.0.2.1", port: 5060 },
+    send: (bytes, to) =>
+      out.push({ at: clock.monotonic(), to, text: new TextDecoder().decode(bytes) }),
+    onDatagram: (handler) => {
+      deliver = handler;
+    },
+    close: () => Promise.resolve(),
+  };
+  layer.attachDatagram(udp);
+  // The transport layer's send fits TransactionSend as it is (SipAddress = TransactionAddress).
+  const send: TransactionSend = (message, to) => layer.send(message, to);
+  const table = new TransactionTable({ clock, scheduler, send });
+  const served: string[] = [];
+  layer.onMessage({
+    request: (message, arrival) => {
+      const r = table.receiveRequest(message, responseDestination(message.topVia(), arrival));
+      served.push(r.kind);
+      if (r.kind === "request") {
+        scheduler.schedule(
+          300,
+          () => r.transaction.respond(createResponse(message, 486, "Busy Here", { toTag: "b1" })),
+        );
+      }
+    },
+    response: () => {},
+  });
+  const invite = [
+    "INVITE sip:bob@192.0.2.1 SIP/2.0",
+    "Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK-nat-1;rport",
+    "Max-Forwards: 70",
+    "From: <sip:alice@example.com>;tag=a1",
+    "To: <sip:bob@example.com>",
+    "Call-ID: nat-call-1",
+    "CSeq: 1 INVITE",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  const natted = { host: "198.51.100.4", port: 40000 };
+  deliver(new TextEncoder().encode(invite), natted);
+  scheduler.runUntil(1_000);
+  deliver(new TextEncoder().encode(invite), natted);
+  scheduler.runUntil(2_000);
+  const ack = invite.replace("INVITE sip", "ACK sip").replace("1 INVITE", "1 ACK").replace(
+    "To: <sip:bob@example.com>",
+    "To: <sip:bob@example.com>;tag=b1",
+  );
+  deliver(new TextEncoder().encode(ack), natted);
+  scheduler.runUntil(60_000);
+  assert.equal(served, ["request", "absorbed", "absorbed"]);
+  assert.equal(out.map((o) => [o.at, o.text.split("\r\n")[0]]), [
+    [200, "SIP/2.0 100 Trying"],
+    [300, "SIP/2.0 486 Busy Here"],
+    [800, "SIP/2.0 486 Busy Here"],
+    [1000, "SIP/2.0 486 Busy Here"], // the INVITE copy gets the final again
+    [1800, "SIP/2.0 486 Busy Here"],
+  ]);
+  assert.ok(out.every((o) => o.to.host === "198.51.100.4" && o.to.port === 40000));
+  // Responses carry the top Via as the transport layer stamped it (RFC 3581).
+  assert.match(out[0]!.text, /z9hG4bK-nat-1;rport=40000;received=198\.51\.100\.4\r\n/);
+  assert.is(table.serverCount, 0);
 });
 
 test.run();
