@@ -6,18 +6,10 @@
  */
 import { parseVia, serializeVia, type SipMessage, type Via } from "../codec/sip/mod.ts";
 import type { DatagramAddress } from "../core/transport.ts";
+import type { TransactionAddress } from "./transaction/mod.ts";
 
-/** Where a message arrived or goes: transport token, address, and the flow of a connection. */
-export interface SipAddress {
-  /** Via transport token, upper case: "UDP", "TCP", "TLS", "WS", "WSS". */
-  readonly transport: string;
-  readonly host: string;
-  readonly port: number;
-  /** True for connection-oriented transports (no retransmission timers). */
-  readonly reliable: boolean;
-  /** The connection a stream message arrived on, to answer over it (RFC 5626 flows). */
-  readonly flow?: string;
-}
+/** Where a message arrived or goes: the transaction layer's address (transport, host, port, flow). */
+export type SipAddress = TransactionAddress;
 
 /** RFC 3261 section 18.2.2: a sent-by without a port means 5060 (5061 for TLS). */
 export function defaultPort(transport: string): number {
