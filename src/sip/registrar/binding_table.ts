@@ -131,6 +131,8 @@ export class BindingTable<F> {
   readonly #retryAfter: number;
   readonly #events: BindingTableEvents<F>;
   readonly #byAor = new Map<string, Binding<F>[]>();
+  /** contactKey(uri) -> binding, for in-dialog requests addressed to a registered contact. */
+  readonly #byContact = new Map<string, Binding<F>>();
   #size = 0;
 
   constructor(init: BindingTableInit = {}, events: BindingTableEvents<F> = {}) {
@@ -283,7 +285,27 @@ export class BindingTable<F> {
     }
   }
 
+  /**
+   * The live binding whose contact URI is `uri` (RFC 3261 section 19.1.4 as contactKey() has it),
+   * for a request addressed to a registered phone's contact (in-dialog, after Record-Route).
+   */
+  findContact(uri: string, now: number): Binding<F> | undefined {
+    let key: string;
+    try {
+      key = contactKey(uri);
+    } catch {
+      return undefined;
+    }
+    const binding = this.#byContact.get(key);
+    return binding !== undefined && binding.expiresAt > now ? binding : undefined;
+  }
+
   #commit(aor: string, bindings: Binding<F>[]): void {
+    for (const old of this.#byAor.get(aor) ?? []) {
+      const key = contactKey(old.uri);
+      if (this.#byContact.get(key) === old) this.#byContact.delete(key);
+    }
+    for (const binding of bindings) this.#byContact.set(contactKey(binding.uri), binding);
     this.#size += bindings.length - (this.#byAor.get(aor)?.length ?? 0);
     if (bindings.length === 0) this.#byAor.delete(aor);
     else this.#byAor.set(aor, bindings);

@@ -233,4 +233,18 @@ test("BindingTable.register() refuses a malformed contact or expires parameter w
   assert.is(table.size, 0);
 });
 
+test("BindingTable.findContact() finds a live binding by its contact URI, and forgets removed ones", () => {
+  const table = new BindingTable<Flow>();
+  table.register(
+    update(["<sip:alice@192.0.2.4:5062;transport=TCP>"], { expires: 60, flow: "tcp:9" }),
+    0,
+  );
+  assert.is(table.findContact("sip:alice@192.0.2.4:5062;transport=tcp", 0)?.flow, "tcp:9");
+  assert.is(table.findContact("sip:alice@192.0.2.4:5063;transport=tcp", 0), undefined);
+  assert.is(table.findContact("sip:alice@192.0.2.4:5062;transport=tcp", 60_000), undefined);
+  assert.is(table.findContact("not a uri", 0), undefined);
+  table.register(update(["<sip:alice@192.0.2.4:5062;transport=tcp>;expires=0"], { cseq: 2 }), 0);
+  assert.is(table.findContact("sip:alice@192.0.2.4:5062;transport=tcp", 0), undefined);
+});
+
 test.run();
