@@ -196,7 +196,9 @@ function parseStartLine(line: string): SipMessage {
     throw new SipParseError("START_LINE", "start line", "method is not a token");
   }
   const scheme = uriScheme(uri);
-  if (scheme === undefined || /[<>"\t\0]/.test(uri)) {
+  // No white space or control character: the serializer refuses them too (found by fuzzing)
+  // deno-lint-ignore no-control-regex -- the control characters are what the pattern refuses
+  if (scheme === undefined || /[\s\0-\x1f\x7f<>"]/.test(uri)) {
     throw new SipParseError("START_LINE", "start line", "Request-URI is not an absolute URI");
   }
   checkVersion(version);

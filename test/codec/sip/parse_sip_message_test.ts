@@ -107,6 +107,17 @@ test("parseSipMessage() with validate: false keeps a message without mandatory h
   assert.is(refusal(() => m.topVia()).reason, "MISSING_HEADER");
 });
 
+test("parseSipMessage() refuses a Request-URI with a control character or other white space", () => {
+  // Regression (fuzzing the hand-transcribed RFC 4475 corpus): "sip:user@example.co\v" parsed,
+  // then serializeSipMessage() threw TypeError on it, so a proxy could not forward what it took.
+  for (const bad of ["\v", "\f", "\x7f", "\x01", "\u00a0", "\u2028"]) {
+    const bytes = encode(MINIMAL.replace("sip:example.com", `sip:user@exam${bad}ple.com`) + "\r\n");
+    const error = refusal(() => parseSipMessage(bytes, { validate: false }));
+    assert.is(error.reason, "START_LINE", JSON.stringify(bad));
+  }
+  assert.is(parseSipMessage(encode(MINIMAL + "\r\n")).uri, "sip:example.com");
+});
+
 test("isSipMessage() and isCrlfKeepAlive() tell SIP from STUN and keep-alives", () => {
   assert.ok(isSipMessage(encode("INVITE ")));
   assert.not.ok(isSipMessage(Uint8Array.of(0, 1, 0, 0)));
