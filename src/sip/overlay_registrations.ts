@@ -62,6 +62,16 @@ export interface OverlayRegistration {
   readonly lifetime: number;
 }
 
+/** What the SIP element needs of the overlay's registrations (OverlayRegistrations has it). */
+export interface SipOverlay {
+  /** The AOR is served here at `uri` until `untilMs` (wall clock). */
+  publish(aor: string, uri: string, untilMs: number): void;
+  /** The AOR is no longer served here. */
+  withdraw(aor: string): void;
+  /** Other peers' entries for the AOR. */
+  resolve(aor: string, options: { signal?: AbortSignal }): Promise<readonly OverlayRegistration[]>;
+}
+
 /** Options of OverlayRegistrations. */
 export interface OverlayRegistrationsInit {
   /** Seconds between two stores of one AOR. @default 60 */
@@ -115,7 +125,7 @@ const MAX_ENTRIES = SIP_REGISTRATION.maxCount;
  * const entries = await registrations.resolve("sip:bob@mesh.example");
  * ```
  */
-export class OverlayRegistrations {
+export class OverlayRegistrations implements SipOverlay {
   readonly #refreshMs: number;
   readonly #maxAors: number;
   readonly #maxInFlight: number;

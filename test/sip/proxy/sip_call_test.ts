@@ -1,0 +1,300 @@
+// Two superpeers (SipElement on a memory network, virtual time) and scripted phones: REGISTER at
+// each, a call from alice at A to bob at B found through the overlay's registrations
+// (INVITE/180/200/ACK/BYE through both proxies' Record-Routes), 404 for an unknown user, CANCEL,
+// forking to two phones, and a timed-out branch.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { parseSipMessage, type SipMessage } from "../../../src/codec/sip/mod.ts";
+import { ManualClock } from "../../../src/core/clock.ts";
+import { silentLogger } from "../../../src/core/logger.ts";
+import { MetricsRegistry } from "../../../src/core/metrics.ts";
+import type { DatagramAddress, DatagramTransport } from "../../../src/core/transport.ts";
+import type { OverlayRegistration, SipOverlay } from "../../../src/sip/overlay_registrations.ts";
+import { SipElement } from "../../../src/sip/sip_element.ts";
+import { MemoryNetwork } from "../../../src/transport/memory_network.ts";
+import { VirtualScheduler } from "../../../src/transport/virtual_scheduler.ts";
+
+const DOMAIN = "mesh.example";
+const encoder = new TextEncoder();
+
+/** One shared "overlay": what each peer publishes, by AOR and publisher. */
+class FakeOverlay {
+  readonly entries = new Map<string, Map<string, string>>();
+  peer(name: string): SipOverlay {
+    return {
+      publish: (aor, uri) => {
+        const byPeer = this.entries.get(aor) ?? new Map<string, string>();
+        byPeer.set(name, uri);
+        this.entries.set(aor, byPeer);
+      },
+      withdraw: (aor) => void this.entries.get(aor)?.delete(name),
+      resolve: (aor) => {
+        const out: OverlayRegistration[] = [];
+        for (const [peer, uri] of this.entries.get(aor) ?? []) {
+          if (peer !== name) out.push({ nodeId: peer, uri, lifetime: 600 });
+        }
+        return Promise.resolve(out);
+      },
+    };
+  }
+}
+
+/** A scripted phone: sends what it is told, records what it gets, answers as configured. */
+class Phone {
+  readonly received: SipMessage[] = [];
+  readonly transport: DatagramTransport;
+  #cseq = 1;
+  /** How to answer an incoming request: status codes in order (e.g. [180, 200]), or none. */
+  answer: number[] = [180, 200];
+  constructor(network: MemoryNetwork, readonly address: DatagramAddress, readonly user: string) {
+    this.transport = network.attach(address);
+    this.transport.onDatagram((bytes, from) => {
+      const message = parseSipMessage(bytes);
+      this.received.push(message);
+      if (message.isRequest && message.method !== "ACK") this.#respond(message);
+      if (!message.isRequest && message.status >= 300 && message.cseq().method === "INVITE") {
+        // RFC 3261 section 17.1.1.3: the client transaction ACKs a non-2xx final, same branch
+        this.send([
+          `ACK ${message.headers.get("to")!.replace(/^.*<([^>]*)>.*$/, "$1")} SIP/2.0`,
+          `Via: ${message.headers.get("via")}`,
+          "Max-Forwards: 70",
+          `To: ${message.headers.get("to")}`,
+          `From: ${message.headers.get("from")}`,
+          `Call-ID: ${message.callId()}`,
+          `CSeq: ${message.cseq().seq} ACK`,
+        ], from);
+      }
+    });
+  }
+  get contact(): string {
+    return `sip:${this.user}@${this.address.host}:${this.address.port}`;
+  }
+  send(lines: string[], to: DatagramAddress): void {
+    this.transport.send(encoder.encode([...lines, "Content-Length: 0", "", ""].join("\r\n")), to);
+  }
+  register(proxy: DatagramAddress): void {
+    this.send([
+      `REGISTER sip:${DOMAIN} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${this.address.host}:${this.address.port};branch=z9hG4bKreg${this.#cseq};rport`,
+      "Max-Forwards: 70",
+      `To: <sip:${this.user}@${DOMAIN}>`,
+      `From: <sip:${this.user}@${DOMAIN}>;tag=r${this.user}`,
+      `Call-ID: reg-${this.user}`,
+      `CSeq: ${this.#cseq++} REGISTER`,
+      `Contact: <${this.contact}>`,
+      "Expires: 600",
+    ], proxy);
+  }
+  responses(method: string): SipMessage[] {
+    return this.received.filter((m) => !m.isRequest && m.cseq().method === method);
+  }
+  requests(method: string): SipMessage[] {
+    return this.received.filter((m) => m.isRequest && m.method === method);
+  }
+  #respond(request: SipMessage): void {
+    const statuses = request.method === "INVITE" ? this.answer : [200];
+    for (const status of statuses) {
+      const lines = [
+        `SIP/2.0 ${status} ${status === 200 ? "OK" : status === 180 ? "Ringing" : "Other"}`,
+        ...request.headers.getAll("via").map((v) => `Via: ${v}`),
+        ...request.headers.getAll("record-route").map((v) => `Record-Route: ${v}`),
+        `From: ${request.headers.get("from")}`,
+        `To: ${request.headers.get("to")}${status > 100 ? ";tag=callee" : ""}`,
+        `Call-ID: ${request.callId()}`,
+        `CSeq: ${request.headers.get("cseq")}`,
+        ...(request.method === "INVITE" && status === 200 ? [`Contact: <${this.contact}>`] : []),
+      ];
+      const top = request.topVia();
+      this.send(lines, { host: top.received ?? top.host, port: top.rport ?? top.port ?? 5060 });
+    }
+  }
+}
+
+function setup(seed = 1) {
+  const clock = new ManualClock();
+  const scheduler = new VirtualScheduler(clock);
+  let state = seed;
+  const random = () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
+  const network = new MemoryNetwork({ scheduler, random });
+  const overlay = new FakeOverlay();
+  const element = (name: string, host: string) => {
+    const metrics = new MetricsRegistry();
+    const sip = new SipElement({
+      domains: [DOMAIN],
+      advertised: { host, port: 5060 },
+    }, {
+      udp: network.attach({ host, port: 5060 }),
+      overlay: overlay.peer(name),
+      clock,
+      scheduler,
+      logger: silentLogger(),
+      metrics,
+    });
+    sip.start();
+    return { sip, metrics, address: { host, port: 5060 } };
+  };
+  const a = element("A", "10.0.0.1");
+  const b = element("B", "10.0.0.2");
+  const alice = new Phone(network, { host: "10.0.1.1", port: 5060 }, "alice");
+  const bob = new Phone(network, { host: "10.0.2.1", port: 5060 }, "bob");
+  // target resolution is asynchronous (the overlay): let promise callbacks run between 5 ms steps
+  const run = async (ms: number) => {
+    for (let t = 0; t < ms; t += 5) {
+      scheduler.runFor(5);
+      for (let i = 0; i < 4; i++) await Promise.resolve();
+    }
+  };
+  return { clock, scheduler, network, overlay, a, b, alice, bob, run };
+}
+
+function invite(from: Phone, to: string, branch: string, proxy: DatagramAddress, cseq = 1): void {
+  from.send([
+    `INVITE sip:${to}@${DOMAIN} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${from.address.host}:5060;branch=${branch};rport`,
+    "Max-Forwards: 70",
+    `To: <sip:${to}@${DOMAIN}>`,
+    `From: <sip:${from.user}@${DOMAIN}>;tag=caller`,
+    `Call-ID: call-${branch}`,
+    `CSeq: ${cseq} INVITE`,
+    `Contact: <${from.contact}>`,
+  ], proxy);
+}
+
+/** An in-dialog request from the caller along the route set (reversed Record-Route). */
+function inDialog(from: Phone, ok: SipMessage, method: string, branch: string, cseq: number): void {
+  const routes = ok.headers.getAll("record-route").flatMap((v) => v.split(/\s*,\s*/)).reverse();
+  const target = ok.contacts();
+  if (target === "*") throw new Error("no contact");
+  const firstRoute = /sip:([\d.]+):(\d+)/.exec(routes[0]!)!;
+  from.send([
+    `${method} ${target[0]!.uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${from.address.host}:5060;branch=${branch};rport`,
+    "Max-Forwards: 70",
+    ...routes.map((r) => `Route: ${r}`),
+    `To: ${ok.headers.get("to")}`,
+    `From: ${ok.headers.get("from")}`,
+    `Call-ID: ${ok.callId()}`,
+    `CSeq: ${cseq} ${method}`,
+  ], { host: firstRoute[1]!, port: Number(firstRoute[2]) });
+}
+
+test("SipElement: alice at A calls bob at B through the overlay: INVITE/180/200/ACK/BYE", async () => {
+  const { a, b, alice, bob, run, overlay } = setup();
+  alice.register(a.address);
+  bob.register(b.address);
+  await run(500);
+  assert.is(alice.responses("REGISTER")[0]?.status, 200);
+  assert.is(bob.responses("REGISTER")[0]?.status, 200);
+  assert.equal([...overlay.entries.get(`sip:bob@${DOMAIN}`)!], [["B", "sip:bob@10.0.0.2:5060"]]);
+
+  invite(alice, "bob", "z9hG4bKinv1", a.address);
+  await run(2_000);
+  const invites = bob.requests("INVITE");
+  assert.is(invites.length, 1, "bob rings once");
+  assert.is(invites[0]!.uri, bob.contact, "B retargets to bob's contact");
+  assert.is(invites[0]!.headers.getAll("record-route").length, 2, "both proxies Record-Route");
+  assert.is(invites[0]!.via().length, 3, "alice's Via and both proxies'");
+  assert.is(invites[0]!.maxForwards(), 68);
+  const statuses = alice.responses("INVITE").map((r) => r.status);
+  assert.equal(statuses.filter((s) => s !== 100), [180, 200]);
+  const ok = alice.responses("INVITE").find((r) => r.status === 200)!;
+  assert.is(ok.via().length, 1, "only alice's Via comes back");
+
+  inDialog(alice, ok, "ACK", "z9hG4bKack1", 1);
+  await run(500);
+  assert.is(bob.requests("ACK").length, 1, "the 2xx ACK crosses both proxies statelessly");
+  inDialog(alice, ok, "BYE", "z9hG4bKbye1", 2);
+  await run(1_000);
+  assert.is(bob.requests("BYE").length, 1);
+  assert.equal(alice.responses("BYE").map((r) => r.status), [200]);
+  assert.is(
+    a.metrics.value("superpeer_sip_proxy_requests_total", { outcome: "forwarded" }),
+    2,
+  );
+});
+
+test("SipElement answers 404 for an unknown user once the caller ACKs it", async () => {
+  const { a, alice, run } = setup(2);
+  alice.register(a.address);
+  await run(500);
+  invite(alice, "nobody", "z9hG4bKinv404", a.address);
+  await run(1_000);
+  assert.equal(alice.responses("INVITE").map((r) => r.status).filter((s) => s !== 100), [404]);
+  // alice's ACK (section 17.1.1.3) stops A's retransmissions of the 404 (Timer G)
+  await run(40_000);
+  assert.is(alice.responses("INVITE").filter((r) => r.status === 404).length, 1);
+  assert.is(
+    a.metrics.value("superpeer_sip_proxy_requests_total", { outcome: "not_found" }),
+    1,
+  );
+});
+
+test("SipElement forwards CANCEL: bob's ringing branch gets CANCEL, alice gets 200 and 487", async () => {
+  const { a, b, alice, bob, run } = setup(3);
+  alice.register(a.address);
+  bob.register(b.address);
+  bob.answer = [180];
+  await run(500);
+  invite(alice, "bob", "z9hG4bKinvc", a.address);
+  await run(1_000);
+  assert.is(bob.requests("INVITE").length, 1);
+  alice.send([
+    `CANCEL sip:bob@${DOMAIN} SIP/2.0`,
+    `Via: SIP/2.0/UDP 10.0.1.1:5060;branch=z9hG4bKinvc;rport`,
+    "Max-Forwards: 70",
+    `To: <sip:bob@${DOMAIN}>`,
+    `From: <sip:alice@${DOMAIN}>;tag=caller`,
+    "Call-ID: call-z9hG4bKinvc",
+    "CSeq: 1 CANCEL",
+  ], a.address);
+  await run(1_000);
+  assert.equal(alice.responses("CANCEL").map((r) => r.status), [200]);
+  assert.is(bob.requests("CANCEL").length, 1, "the CANCEL reaches bob");
+  // bob answered the CANCEL 200 (scripted); its INVITE never gets a final: B times the branch out
+  // with Timer C, or bob's 487 would come; here we send bob's 487 by hand
+  const inv = bob.requests("INVITE")[0]!;
+  bob.send([
+    "SIP/2.0 487 Request Terminated",
+    ...inv.headers.getAll("via").map((v) => `Via: ${v}`),
+    `From: ${inv.headers.get("from")}`,
+    `To: ${inv.headers.get("to")};tag=callee`,
+    `Call-ID: ${inv.callId()}`,
+    "CSeq: 1 INVITE",
+  ], b.address);
+  await run(1_000);
+  assert.ok(alice.responses("INVITE").some((r) => r.status === 487), "487 reaches alice");
+});
+
+test("SipElement forks to both of a user's phones and sends the first 2xx, cancelling the other", async () => {
+  const { a, alice, run, network } = setup(4);
+  const desk = new Phone(network, { host: "10.0.1.2", port: 5060 }, "carol");
+  const mobile = new Phone(network, { host: "10.0.1.3", port: 5060 }, "carol");
+  desk.register(a.address);
+  mobile.register(a.address);
+  mobile.answer = [180];
+  await run(500);
+  invite(alice, "carol", "z9hG4bKfork", a.address);
+  await run(1_000);
+  assert.is(desk.requests("INVITE").length, 1);
+  assert.is(mobile.requests("INVITE").length, 1);
+  const finals = alice.responses("INVITE").map((r) => r.status).filter((s) => s >= 200);
+  assert.equal(finals, [200]);
+  assert.is(mobile.requests("CANCEL").length, 1, "the still-ringing phone is cancelled");
+});
+
+test("SipElement times out a branch nobody answers: 408 to the caller", async () => {
+  const { a, alice, run, network } = setup(5);
+  const dead = new Phone(network, { host: "10.0.1.9", port: 5060 }, "dave");
+  dead.register(a.address);
+  await run(500);
+  dead.transport.close();
+  invite(alice, "dave", "z9hG4bKdead", a.address);
+  await run(40_000);
+  const finals = alice.responses("INVITE").map((r) => r.status).filter((s) => s >= 200);
+  assert.equal([...new Set(finals)], [408]);
+});
+
+test.run();
