@@ -4,3 +4,4 @@ export * from "./open_datagram_transport.ts";
 export * from "./transport_error.ts";
 export * from "./udp_transport.ts";
 export * from "./virtual_scheduler.ts";
+export * from "./websocket_listener.ts";
