@@ -187,7 +187,7 @@ const MAX_HEADER_BYTES = 8 * 1024;
  * Metrics (prefix `superpeer_transport_websocket` unless `metricPrefix` says otherwise):
  * `_connections` (gauge, upgraded connections), `_accepted_total`, `_refused_total{reason}`
  * (max_connections, max_per_ip, not_websocket, bad_request, method, header, key, version, subprotocol, origin,
- * path, handshake_timeout, tls_handshake, closing), `_closed_total{reason}` (WebSocketCloseReason),
+ * path, handshake_timeout, tls_handshake, closing, untracked), `_closed_total{reason}` (WebSocketCloseReason),
  * `_bytes_total{direction}`, `_messages_total{direction}`, `_pings_total`, `_send_refused_total`.
  *
  * @throws {TypeError} when `host` is not an IP literal
@@ -476,14 +476,8 @@ class NodeWebSocketListener implements WebSocketListener {
 
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      let pending = 2;
-      const done = () => {
-        if (--pending === 0) {
-          clearInterval(this.#sweep);
-          resolve();
-        }
-      };
-      this.#server.close(() => done());
+      let serverClosed = false;
+      this.#server.close(() => serverClosed = true);
       for (const connection of this.#open.values()) {
         connection.startClose(WebSocketCloseCode.GoingAway, "server shutting down", "listener");
       }
@@ -492,9 +486,11 @@ class NodeWebSocketListener implements WebSocketListener {
       }
       const deadline = Date.now() + this.#limits.closeMs;
       const wait = () => {
-        // The second bound only guards against a socket whose close event never comes.
-        if (this.#sockets.size === 0 || Date.now() >= deadline + this.#limits.closeMs) {
-          return done();
+        // The second bound only guards against close events that never come.
+        const settled = this.#sockets.size === 0 && serverClosed;
+        if (settled || Date.now() >= deadline + this.#limits.closeMs) {
+          clearInterval(this.#sweep);
+          return resolve();
         }
         if (Date.now() >= deadline) {
           for (const accepted of this.#sockets.values()) accepted.socket.destroy();
@@ -560,7 +556,13 @@ class NodeWebSocketListener implements WebSocketListener {
     const socket = duplex as Socket; // node:http hands over the net.Socket (tls.TLSSocket)
     const accepted = this.#sockets.get(`${socket.remoteAddress}|${socket.remotePort}`);
     if (this.#closing !== undefined || accepted === undefined) {
-      this.#metrics.refused("closing");
+      // Not tracked: never seen in tests; refused so that no socket escapes the caps.
+      if (accepted === undefined) {
+        this.#log.warn("Refused a WebSocket upgrade on a socket the listener did not accept", {
+          from: socket.remoteAddress,
+        });
+      }
+      this.#metrics.refused(accepted === undefined ? "untracked" : "closing");
       socket.end(encodeWebSocketRefusal(503));
       return;
     }

@@ -87,7 +87,8 @@ interface Browser {
 }
 
 function browser(listener: WebSocketListener, protocols: string[] = ["sip"], path = "/"): Browser {
-  const ws = new WebSocket(`ws://127.0.0.1:${listener.local.port}${path}`, protocols);
+  const host = listener.local.host.includes(":") ? `[${listener.local.host}]` : listener.local.host;
+  const ws = new WebSocket(`ws://${host}:${listener.local.port}${path}`, protocols);
   ws.binaryType = "arraybuffer";
   const client: Browser = { ws, opened: false, received: [], closed: undefined, failed: false };
   ws.onopen = () => client.opened = true;
@@ -524,6 +525,28 @@ test("openWebSocketListener() with tls speaks wss: upgrade and messages over TLS
   client.send(encodeWebSocketClose(1000, "", { maskKey: MASK }));
   await until(() => client.ended && seen[0]?.closed !== undefined, "the close");
   assert.equal(seen[0]!.closed, { reason: "remote", code: 1000 });
+  await listener.close();
+});
+
+test("openWebSocketListener() on ::1 serves an IPv6 client", async () => {
+  let listener: WebSocketListener;
+  try {
+    listener = await open({ host: "::1" });
+  } catch (error) {
+    if (error instanceof TransportError && error.osCode === "EADDRNOTAVAIL") {
+      // deno-lint-ignore no-console -- a skipped test must say so
+      console.log("  skipped: cannot bind ::1 on this machine (EADDRNOTAVAIL)");
+      return;
+    }
+    throw error;
+  }
+  const seen = record(listener);
+  const client = browser(listener);
+  await until(() => client.opened, "the client to open");
+  client.ws.send("OPTIONS");
+  await until(() => client.received.length === 1, "the echo");
+  assert.is(seen[0]!.connection.remote.host, "::1");
+  client.ws.close();
   await listener.close();
 });
 
