@@ -385,7 +385,7 @@ class WebSocketMetrics {
     this.pings = metrics.counter(`${prefix}_pings_total`, "Keep-alive pings sent");
     this.sendRefused = metrics.counter(
       `${prefix}_send_refused_total`,
-      "Sends refused because the connection was closing or its backlog was full",
+      "Sends (and pongs) refused because the connection was closing or its backlog was full",
     );
   }
 
@@ -700,11 +700,17 @@ class NodeWebSocketConnection implements WebSocketConnection {
     this.#lastReceived = this.#lastMessage = Date.now();
     this.#handlers = {
       message: (payload, kind) => this.#message(payload, kind),
-      // RFC 6455 section 5.5.2: a ping is answered with a pong carrying its payload.
+      // RFC 6455 section 5.5.2: a ping is answered with a pong carrying its payload. Pongs count
+      // against the backlog too: a client that pings without reading must not grow our buffers
+      // (section 5.5.3 lets an endpoint answer only the latest ping).
       ping: (payload) => {
-        if (this.#state === "open") {
-          this.#write(encodeWebSocketFrame(WebSocketOpcode.Pong, payload));
+        if (this.#state !== "open") return;
+        const pong = encodeWebSocketFrame(WebSocketOpcode.Pong, payload);
+        if (this.#unflushed + pong.length > this.#hooks.limits.backlogBytes) {
+          this.#hooks.metrics.sendRefused.inc();
+          return;
         }
+        this.#write(pong);
       },
       pong: () => {},
       close: (code, reason) => this.#peerClosed(code, reason),

@@ -475,6 +475,24 @@ test("WebSocketConnection.send() refuses past the backlog cap and counts it", as
   await listener.close();
 });
 
+test("openWebSocketListener() answers pings only within the send backlog", async () => {
+  const metrics = new MetricsRegistry();
+  const listener = await open({ sendBacklogBytes: 12 }, metrics);
+  record(listener);
+  const client = await raw(listener);
+  await until(() => client.head !== "", "the upgrade");
+  // Ten pings in one write: their pongs (7 bytes each) would be queued at once.
+  const pings = Array.from({ length: 10 }, () => [...masked(WebSocketOpcode.Ping, "hello")]);
+  client.send(new Uint8Array(pings.flat()));
+  await until(() => metric(metrics, "send_refused_total") > 0, "pongs to be refused");
+  await sleep(50);
+  const pongs = client.frames.filter((f) => f.opcode === "pong").length;
+  assert.ok(pongs >= 1 && pongs < 10, `${pongs} pongs`);
+  assert.is(pongs + metric(metrics, "send_refused_total"), 10);
+  client.socket.destroy();
+  await listener.close();
+});
+
 test("openWebSocketListener() ends a message handler's throw with 1011 and keeps serving others", async () => {
   const listener = await open();
   const closed: [WebSocketCloseReason, number][] = [];
