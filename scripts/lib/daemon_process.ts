@@ -45,7 +45,8 @@ globalThis.addEventListener("unload", () => {
 });
 
 /**
- * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set relay.port=0 --set dataDir=<temp> ...extra` and waits for the
+ * Starts `command args... run --set ops.port=0 --set overlay.port=0 --set relay.port=0 --set sip.port=0 --set sip.tlsPort=0 --set sip.wsPort=0
+ * --set sip.wssPort=0 --set dataDir=<temp> ...extra` and waits for the
  * ops endpoint's URL in the log.
  */
 export async function startDaemonProcess(
@@ -65,6 +66,14 @@ export async function startDaemonProcess(
       "overlay.port=0",
       "--set",
       "relay.port=0",
+      "--set",
+      "sip.port=0",
+      "--set",
+      "sip.tlsPort=0",
+      "--set",
+      "sip.wsPort=0",
+      "--set",
+      "sip.wssPort=0",
       "--set",
       `dataDir=${dataDir}`,
       ...extra,

@@ -20,6 +20,8 @@ export type SuperpeerErrorCode =
   | "STUN_DECODE"
   | "STUN_ENCODE"
   | "SIP_PARSE"
+  | "WEBSOCKET_PROTOCOL"
+  | "WEBSOCKET_HANDSHAKE"
   | "TRANSPORT";
 
 /**

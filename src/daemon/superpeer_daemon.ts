@@ -17,9 +17,11 @@ import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { OverlayService } from "./overlay_service.ts";
 import { openDatagramTransport } from "../transport/open_datagram_transport.ts";
 import { openTcpListener } from "../transport/tcp_listener.ts";
+import { openWebSocketListener } from "../transport/websocket_listener.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
 import { RelayAdvertiser } from "./relay_advertiser.ts";
 import { RelayService } from "./relay_service.ts";
+import { SipService } from "./sip_service.ts";
 import {
   installCrashGuards,
   installSignalHandlers,
@@ -231,6 +233,31 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       });
     }
   }
+  let sip: SipService | undefined;
+  if (config.sip.enabled) {
+    const udpLogger = sink.logger("superpeer:transport:udp");
+    const node = overlay;
+    sip = new SipService({ ...config.sip, dataDir: config.dataDir }, {
+      logger: (name) => sink.logger(name),
+      metrics: registry,
+      clock,
+      key: nodeKey,
+      openTransport: (address) =>
+        openDatagramTransport(address, { logger: udpLogger, metrics: registry }),
+      openStreamListener: (options) =>
+        openTcpListener({
+          ...options,
+          metricPrefix: options.tls === undefined ? "superpeer_sip_tcp" : "superpeer_sip_tls",
+        }, { logger: sink.logger("superpeer:transport:tcp"), metrics: registry }),
+      openWebSocketListener: (options) =>
+        openWebSocketListener({
+          ...options,
+          metricPrefix: options.tls === undefined ? "superpeer_sip_ws" : "superpeer_sip_wss",
+        }, { logger: sink.logger("superpeer:transport:websocket"), metrics: registry }),
+      ...(node !== undefined ? { overlay: () => node.node } : {}),
+    });
+    daemon.register(sip);
+  }
   let ops: OpsHttpService | undefined;
   if (config.ops.enabled) {
     ops = new OpsHttpService(config.ops, {
@@ -310,6 +337,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
     });
     ops?.setMaxConnections(config.ops.maxConnections);
     overlay?.setReplayWindow(config.overlay.replayWindowSeconds);
+    await sip?.reloadUsers();
     daemon.setShutdownTimeout(config.shutdownTimeoutMs);
     log.info("Reloaded configuration", { applied: diff.live.join(",") || "nothing changed" });
   };

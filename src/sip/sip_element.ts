@@ -10,6 +10,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Metrics } from "../core/metrics.ts";
 import type { Scheduler } from "../core/scheduler.ts";
+import type { MessageListener } from "../core/message_transport.ts";
 import type { StreamListener } from "../core/stream_transport.ts";
 import type { DatagramTransport } from "../core/transport.ts";
 import type { DigestAuthenticator } from "./digest/mod.ts";
@@ -43,6 +44,8 @@ export interface SipElementInit {
 export interface SipElementComponents {
   readonly udp?: DatagramTransport;
   readonly streams?: readonly StreamListener[];
+  /** WebSocket listeners (RFC 7118) for browser softphones. */
+  readonly webSockets?: readonly MessageListener[];
   /** Digest authentication of REGISTER; none accepts every REGISTER (open test meshes). */
   readonly authenticator?: DigestAuthenticator;
   /** The overlay's registrations: published from the bindings and asked for unknown AORs. */
@@ -87,6 +90,7 @@ export class SipElement {
     this.transport = new SipTransportLayer(init.transport ?? {}, { logger, metrics, clock });
     if (components.udp !== undefined) this.transport.attachDatagram(components.udp);
     for (const listener of components.streams ?? []) this.transport.attachStreams(listener);
+    for (const listener of components.webSockets ?? []) this.transport.attachWebSockets(listener);
     this.transactions = new TransactionTable({
       clock,
       scheduler,

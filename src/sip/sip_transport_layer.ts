@@ -20,6 +20,7 @@ import {
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Counter, Metrics } from "../core/metrics.ts";
+import type { MessageConnection, MessageListener } from "../core/message_transport.ts";
 import type { StreamConnection, StreamListener } from "../core/stream_transport.ts";
 import type { DatagramAddress, DatagramTransport } from "../core/transport.ts";
 import { createResponse } from "./sip_response.ts";
@@ -79,6 +80,7 @@ export class SipTransportLayer {
   #udp: DatagramTransport | undefined;
   #sink: SipMessageSink | undefined;
   readonly #flows = new Map<string, StreamConnection>();
+  readonly #messageFlows = new Map<string, MessageConnection>();
   #nextFlow = 1;
   readonly #received: Counter;
   readonly #sent: Counter;
@@ -117,9 +119,9 @@ export class SipTransportLayer {
     }
   }
 
-  /** Open stream flows (TCP/TLS connections). */
+  /** Open flows (TCP, TLS and WebSocket connections). */
   get flowCount(): number {
-    return this.#flows.size;
+    return this.#flows.size + this.#messageFlows.size;
   }
 
   /** Sets the one receiver of parsed messages. */
@@ -139,6 +141,14 @@ export class SipTransportLayer {
   }
 
   /**
+   * Receives on every WebSocket connection `listener` accepts (RFC 7118: one SIP message per
+   * WebSocket message, Via transport WS or WSS), and answers over it as text.
+   */
+  attachWebSockets(listener: MessageListener): void {
+    listener.onConnection((connection) => this.#messageConnection(connection));
+  }
+
+  /**
    * Serializes `message` and sends it: over the flow named in `to` while it is open, else over
    * UDP. Returns false (counted) when it could not be handed to a transport.
    */
@@ -150,7 +160,13 @@ export class SipTransportLayer {
       this.#drop("send_failed", error);
       return false;
     }
-    if (to.flow !== undefined) {
+    if (to.flow !== undefined && this.#messageFlows.has(to.flow)) {
+      // RFC 7118 section 4.2: SIP over WebSocket in text frames (SIP is UTF-8 text)
+      if (!this.#messageFlows.get(to.flow)!.send(bytes, { text: true })) {
+        this.#drop("no_flow", new Error(`flow ${to.flow} is closing or backlogged`));
+        return false;
+      }
+    } else if (to.flow !== undefined) {
       const connection = this.#flows.get(to.flow);
       if (connection === undefined || !connection.write(bytes)) {
         this.#drop("no_flow", new Error(`flow ${to.flow} is closed or backlogged`));
@@ -211,6 +227,28 @@ export class SipTransportLayer {
       }
     });
     connection.onClose(() => this.#flows.delete(flow));
+  }
+
+  #messageConnection(connection: MessageConnection): void {
+    const flow = `${connection.protocol}:${connection.id}`;
+    this.#messageFlows.set(flow, connection);
+    const source: SipAddress = {
+      transport: connection.protocol.toUpperCase(),
+      host: connection.remote.host,
+      port: connection.remote.port,
+      reliable: true,
+      flow,
+    };
+    connection.onMessage((message) => {
+      if (message.length > this.#maxStream) {
+        this.#drop("too_large", new Error(`${message.length} bytes on ${flow}`));
+        return;
+      }
+      // a CRLF keep-alive (RFC 5626) inside a WebSocket message carries nothing: ignored
+      if (message.every((b) => b === 13 || b === 10)) return;
+      this.#parsed(message, source);
+    });
+    connection.onClose(() => this.#messageFlows.delete(flow));
   }
 
   #parsed(bytes: Uint8Array, source: SipAddress): void {

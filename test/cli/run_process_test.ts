@@ -28,6 +28,7 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
     ["overlay", "running"],
     ["relay", "running"],
     ["relay-advertiser", "running"],
+    ["sip", "running"],
     ["ops", "running"],
   ]);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);

@@ -5,6 +5,7 @@ import { ManualClock } from "../../src/core/clock.ts";
 import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { MetricsRegistry } from "../../src/core/metrics.ts";
+import type { MessageConnection } from "../../src/core/message_transport.ts";
 import type {
   StreamCloseReason,
   StreamConnection,
@@ -210,6 +211,66 @@ test("SipTransportLayer closes a stream that cannot be framed, and survives a th
   udp.deliver(options("z9hG4bKy"));
   assert.is(calls, 2);
   assert.is(dropped(metrics, "handler_error"), 2);
+});
+
+class FakeWebSocket implements MessageConnection {
+  readonly id = 7;
+  readonly remote = { host: "198.51.100.9", port: 50100 };
+  readonly local = { host: "192.0.2.1", port: 5066 };
+  readonly protocol = "ws" as const;
+  readonly sent: Array<{ text: string; asText: boolean }> = [];
+  #message: ((message: Uint8Array, kind: "text" | "binary") => void) | undefined;
+  #close: ((reason: string, code: number) => void) | undefined;
+  send(message: Uint8Array | string, options?: { readonly text?: boolean }): boolean {
+    const text = typeof message === "string" ? message : decoder.decode(message);
+    this.sent.push({ text, asText: options?.text === true || typeof message === "string" });
+    return true;
+  }
+  onMessage(handler: (message: Uint8Array, kind: "text" | "binary") => void): void {
+    this.#message = handler;
+  }
+  onClose(handler: (reason: string, code: number) => void): void {
+    this.#close = handler;
+  }
+  close(): void {
+    this.#close?.("local", 1000);
+  }
+  deliver(text: string): void {
+    this.#message!(encoder.encode(text), "text");
+  }
+}
+
+test("SipTransportLayer takes one SIP message per WebSocket message and answers in text (RFC 7118)", () => {
+  const { layer, requests } = setup();
+  const ws = new FakeWebSocket();
+  let accept: ((c: MessageConnection) => void) | undefined;
+  layer.attachWebSockets({
+    local: ws.local,
+    protocol: "ws",
+    onConnection: (handler) => void (accept = handler),
+    close: () => Promise.resolve(),
+  });
+  accept!(ws);
+  ws.deliver(options("z9hG4bKws", "SIP/2.0/WS df7jal23ls0d.invalid"));
+  ws.deliver("\r\n\r\n");
+  assert.is(requests.length, 1);
+  const source = requests[0]!.source;
+  assert.equal(
+    { transport: source.transport, reliable: source.reliable, flow: source.flow },
+    { transport: "WS", reliable: true, flow: "ws:7" },
+  );
+  assert.is(requests[0]!.message.topVia().received, "198.51.100.9");
+  const response = parseSipMessage(encoder.encode(
+    options().replace("OPTIONS sip:mesh.example SIP/2.0", "SIP/2.0 200 OK"),
+  ));
+  assert.ok(layer.send(response, source));
+  assert.is(ws.sent.length, 1);
+  assert.ok(ws.sent[0]!.asText, "sent as a text frame");
+  assert.ok(ws.sent[0]!.text.startsWith("SIP/2.0 200 OK"));
+  assert.is(layer.flowCount, 1);
+  ws.close();
+  assert.is(layer.flowCount, 0);
+  assert.is(layer.send(response, source), false);
 });
 
 test.run();

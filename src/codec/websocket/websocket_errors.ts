@@ -1,12 +1,5 @@
-import { SuperpeerError, type SuperpeerErrorCode } from "../../core/errors.ts";
+import { SuperpeerError } from "../../core/errors.ts";
 import { WebSocketCloseCode } from "./constants.ts";
-
-/**
- * Not in SuperpeerErrorCode yet: src/core/errors.ts belongs to another change in flight; the
- * union gains "WEBSOCKET_PROTOCOL" and "WEBSOCKET_HANDSHAKE" there, and these casts go.
- */
-const WEBSOCKET_PROTOCOL = "WEBSOCKET_PROTOCOL" as SuperpeerErrorCode;
-const WEBSOCKET_HANDSHAKE = "WEBSOCKET_HANDSHAKE" as SuperpeerErrorCode;
 
 /**
  * Why received frames break RFC 6455, as a stable string for metrics and tests:
@@ -50,7 +43,7 @@ export class WebSocketProtocolError extends SuperpeerError {
   readonly closeCode: WebSocketCloseCode;
 
   constructor(reason: WebSocketProtocolErrorReason, message: string) {
-    super(WEBSOCKET_PROTOCOL, `Cannot read WebSocket frame: ${message}`);
+    super("WEBSOCKET_PROTOCOL", `Cannot read WebSocket frame: ${message}`);
     this.reason = reason;
     this.closeCode = closeCodeFor(reason);
   }
@@ -105,7 +98,7 @@ export class WebSocketHandshakeError extends SuperpeerError {
   readonly status: number;
 
   constructor(reason: WebSocketHandshakeErrorReason, message: string) {
-    super(WEBSOCKET_HANDSHAKE, `Cannot upgrade to WebSocket: ${message}`);
+    super("WEBSOCKET_HANDSHAKE", `Cannot upgrade to WebSocket: ${message}`);
     this.reason = reason;
     this.status = statusFor(reason);
   }

@@ -18,6 +18,16 @@ import {
   DEFAULT_STREAM_IDLE_S,
 } from "../../relay/constants.ts";
 import { PeerPolicy } from "../../relay/peer_policy.ts";
+import { DEFAULT_REALM } from "../../sip/digest/constants.ts";
+import type { DigestAlgorithm } from "../../sip/digest/digest_algorithms.ts";
+import {
+  DEFAULT_EXPIRES_S,
+  DEFAULT_MAX_BINDINGS,
+  DEFAULT_MAX_BINDINGS_PER_AOR,
+  DEFAULT_MAX_EXPIRES_S,
+  DEFAULT_MIN_EXPIRES_S,
+} from "../../sip/registrar/constants.ts";
+import { DEFAULT_MAX_SERVER_TRANSACTIONS } from "../../sip/transaction/constants.ts";
 import type { Section } from "./schema.ts";
 
 export type LogFormat = "logfmt" | "json";
@@ -93,7 +103,49 @@ export interface SuperpeerConfig {
     readonly streamIdleSeconds: number;
     readonly streamBacklogBytes: number;
   };
+  readonly sip: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly advertiseHost: string;
+    readonly tcp: boolean;
+    readonly tlsPort: number;
+    readonly tlsCertFile: string;
+    readonly tlsKeyFile: string;
+    readonly wsPort: number;
+    readonly wssPort: number;
+    readonly domains: readonly string[];
+    readonly auth: "digest" | "none";
+    readonly realm: string;
+    readonly digestAlgorithms: readonly DigestAlgorithm[];
+    readonly usersFile: string;
+    readonly minExpiresSeconds: number;
+    readonly maxExpiresSeconds: number;
+    readonly defaultExpiresSeconds: number;
+    readonly maxBindings: number;
+    readonly maxBindingsPerAor: number;
+    readonly maxTransactions: number;
+    readonly maxStreamClients: number;
+    readonly maxStreamClientsPerIp: number;
+    readonly overlayRefreshSeconds: number;
+  };
 }
+
+/** Default UDP and TCP port of SIP (RFC 3261 section 19.1.2). */
+export const DEFAULT_SIP_PORT = 5060;
+
+/** Default TLS port of SIP (RFC 3261 section 19.1.2: sips). */
+export const DEFAULT_SIP_TLS_PORT = 5061;
+
+/** Default port of SIP over WebSocket (RFC 7118 registers none; FreeSWITCH's convention). */
+export const DEFAULT_SIP_WS_PORT = 5066;
+
+/** Default port of SIP over secure WebSocket (FreeSWITCH's convention). */
+export const DEFAULT_SIP_WSS_PORT = 7443;
+
+// A DNS domain name (the SIP domains served): labels of letters, digits and hyphens.
+const DOMAIN_NAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** Default UDP port of the TURN relay (RFC 8656 section 4: STUN and TURN over UDP use 3478). */
 export const DEFAULT_RELAY_PORT = 3478;
@@ -559,6 +611,166 @@ export const CONFIG_SCHEMA: Section = {
         },
       },
     },
+    sip: {
+      kind: "section",
+      doc: "The SIP registrar and proxy (Proxy Peer) for phones on the access point's network",
+      fields: {
+        enabled: {
+          kind: "boolean",
+          doc: "Run the SIP registrar and proxy; the default binds loopback only.",
+        },
+        host: {
+          kind: "string",
+          pattern: IP_LITERAL,
+          patternHint: "an IPv4 or IPv6 address literal",
+          doc:
+            "Address the SIP UDP socket and TCP/TLS listeners bind; `0.0.0.0` or `::` needs `advertiseHost`.",
+        },
+        port: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc: "UDP and TCP port of SIP (5060, RFC 3261 section 19.1.2); 0 picks a free one.",
+        },
+        advertiseHost: {
+          kind: "string",
+          pattern: IP_LITERAL_OR_EMPTY,
+          patternHint: "an IPv4 or IPv6 address literal, not a wildcard, or empty",
+          doc:
+            "Address written in Via, Record-Route and the overlay's registrations (what phones and other superpeers reach); empty means `host`.",
+        },
+        tcp: {
+          kind: "boolean",
+          doc: "Also accept SIP over TCP on `port` (RFC 3261 section 18).",
+        },
+        tlsPort: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc:
+            "Port of SIP over TLS (5061); 0 turns TLS off. Without `tlsCertFile` a self-signed ECDSA certificate is made in `<dataDir>/tls/` on first start.",
+        },
+        tlsCertFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc: "PEM certificate chain for SIP over TLS; empty means the self-signed one.",
+        },
+        tlsKeyFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc: "PEM private key (unencrypted) of `tlsCertFile`.",
+        },
+        wsPort: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc:
+            "Port of SIP over WebSocket (RFC 7118, subprotocol `sip`) for browser softphones; 0 turns it off.",
+        },
+        wssPort: {
+          kind: "integer",
+          min: 0,
+          max: 65535,
+          doc:
+            "Port of SIP over secure WebSocket (the TLS certificate of `tlsPort`); 0 turns it off. Browsers accept a self-signed certificate only after the user trusts it.",
+        },
+        domains: {
+          kind: "stringList",
+          maxItems: 16,
+          pattern: DOMAIN_NAME,
+          patternHint: "a DNS domain name",
+          doc:
+            "SIP domains this mesh serves (AORs sip:user@domain); the first names users reached through the overlay. Empty accepts registrations for any domain (test meshes).",
+        },
+        auth: {
+          kind: "string",
+          enum: ["digest", "none"],
+          doc:
+            "`digest`: REGISTER needs HTTP Digest credentials from `usersFile` (RFC 3261 section 22, RFC 8760); `none`: anyone may register any AOR (test meshes only).",
+        },
+        realm: {
+          kind: "string",
+          maxLength: 127,
+          pattern: OVERLAY_NAME,
+          patternHint: "1 to 127 characters, no control characters",
+          doc: "Digest realm; `superpeer user add --realm` must use the same.",
+        },
+        digestAlgorithms: {
+          kind: "stringList",
+          maxItems: 3,
+          pattern: /^(?:SHA-256|MD5|SHA-512-256)$/,
+          patternHint: "SHA-256, MD5 or SHA-512-256",
+          doc:
+            "Digest challenges offered, one WWW-Authenticate per algorithm in this order (RFC 8760); put MD5 first (or alone) for phones that read only the first challenge.",
+        },
+        usersFile: {
+          kind: "string",
+          maxLength: 4096,
+          doc:
+            "Users file of HA1 hashes written by `superpeer user add`; empty means `<dataDir>/sip_users`. Re-read on SIGHUP.",
+        },
+        minExpiresSeconds: {
+          kind: "integer",
+          min: 1,
+          max: 3600,
+          unit: "s",
+          doc: "Shortest registration accepted; shorter ones get 423 with Min-Expires.",
+        },
+        maxExpiresSeconds: {
+          kind: "integer",
+          min: 60,
+          max: 86_400,
+          unit: "s",
+          doc: "Longest registration granted; longer requests are shortened to it.",
+        },
+        defaultExpiresSeconds: {
+          kind: "integer",
+          min: 60,
+          max: 86_400,
+          unit: "s",
+          doc: "Registration time when the REGISTER gives none.",
+        },
+        maxBindings: {
+          kind: "integer",
+          min: 1,
+          max: 1_000_000,
+          doc: "Contacts registered in all; new ones past it get 503 with Retry-After.",
+        },
+        maxBindingsPerAor: {
+          kind: "integer",
+          min: 1,
+          max: 100,
+          doc: "Contacts of one address-of-record; past it the one that lapses first is dropped.",
+        },
+        maxTransactions: {
+          kind: "integer",
+          min: 16,
+          max: 1_000_000,
+          doc:
+            "Server transactions at once, and again client transactions (about 7 KB each); past it requests get 503.",
+        },
+        maxStreamClients: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "SIP TCP connections (and again TLS connections) open at once.",
+        },
+        maxStreamClientsPerIp: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "SIP TCP or TLS connections from one IP address.",
+        },
+        overlayRefreshSeconds: {
+          kind: "integer",
+          min: 5,
+          max: 3600,
+          unit: "s",
+          doc:
+            "How often each registration is stored again in the overlay (more often than phones refresh: peers holding copies fail).",
+        },
+      },
+    },
   },
 };
 
@@ -618,6 +830,32 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     streamIdleSeconds: DEFAULT_STREAM_IDLE_S,
     streamBacklogBytes: DEFAULT_STREAM_BACKLOG_BYTES,
   },
+  sip: {
+    enabled: true,
+    host: "127.0.0.1",
+    port: DEFAULT_SIP_PORT,
+    advertiseHost: "",
+    tcp: true,
+    tlsPort: DEFAULT_SIP_TLS_PORT,
+    tlsCertFile: "",
+    tlsKeyFile: "",
+    wsPort: DEFAULT_SIP_WS_PORT,
+    wssPort: DEFAULT_SIP_WSS_PORT,
+    domains: [],
+    auth: "digest",
+    realm: DEFAULT_REALM,
+    digestAlgorithms: ["SHA-256", "MD5"],
+    usersFile: "",
+    minExpiresSeconds: DEFAULT_MIN_EXPIRES_S,
+    maxExpiresSeconds: DEFAULT_MAX_EXPIRES_S,
+    defaultExpiresSeconds: DEFAULT_EXPIRES_S,
+    maxBindings: DEFAULT_MAX_BINDINGS,
+    maxBindingsPerAor: DEFAULT_MAX_BINDINGS_PER_AOR,
+    maxTransactions: DEFAULT_MAX_SERVER_TRANSACTIONS,
+    maxStreamClients: DEFAULT_MAX_STREAM_CLIENTS,
+    maxStreamClientsPerIp: DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
+    overlayRefreshSeconds: 60,
+  },
 };
 
 /**
@@ -639,6 +877,55 @@ export function crossFieldIssues(config: SuperpeerConfig): ConfigIssue[] {
     });
   }
   issues.push(...relayIssues(config.relay));
+  issues.push(...sipIssues(config.sip));
+  return issues;
+}
+
+/** The address SIP writes in Via, Record-Route and the overlay: advertiseHost, else host. */
+export function sipAdvertisedHostOf(sip: SuperpeerConfig["sip"]): string {
+  return sip.advertiseHost === "" ? sip.host : sip.advertiseHost;
+}
+
+function sipIssues(sip: SuperpeerConfig["sip"]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if ((sip.tlsCertFile === "") !== (sip.tlsKeyFile === "")) {
+    issues.push({
+      path: sip.tlsCertFile === "" ? "sip.tlsCertFile" : "sip.tlsKeyFile",
+      message: "give both tlsCertFile and tlsKeyFile, or neither (a self-signed pair is made)",
+    });
+  }
+  if (isWildcardHost(sipAdvertisedHostOf(sip))) {
+    issues.push({
+      path: "sip.advertiseHost",
+      message: sip.advertiseHost === ""
+        ? `required when sip.host is a wildcard (${sip.host}): Via and Record-Route need a concrete address`
+        : "must be a concrete address, not a wildcard",
+    });
+  }
+  if (sip.minExpiresSeconds > sip.maxExpiresSeconds) {
+    issues.push({
+      path: "sip.minExpiresSeconds",
+      message: `${sip.minExpiresSeconds} is above sip.maxExpiresSeconds (${sip.maxExpiresSeconds})`,
+    });
+  }
+  const ports: Array<[string, number]> = [
+    ["sip.port", sip.tcp ? sip.port : 0],
+    ["sip.tlsPort", sip.tlsPort],
+    ["sip.wsPort", sip.wsPort],
+    ["sip.wssPort", sip.wssPort],
+  ];
+  const seen = new Map<number, string>();
+  for (const [path, port] of ports) {
+    if (port === 0) continue;
+    const other = seen.get(port);
+    if (other !== undefined) {
+      issues.push({
+        path,
+        message: `port ${port} is already ${other}'s (one TCP listener per port)`,
+      });
+    }
+    seen.set(port, path);
+  }
   return issues;
 }
 
