@@ -123,6 +123,7 @@ export class SipService implements Service {
       this.#authenticator = new DigestAuthenticator({
         realm: init.realm,
         algorithms: init.digestAlgorithms,
+        checkUri: init.digestCheckUri,
         nonceSecret: await this.#nonceSecret(),
       }, { clock, users, metrics });
     }

@@ -118,6 +118,7 @@ export interface SuperpeerConfig {
     readonly auth: "digest" | "none";
     readonly realm: string;
     readonly digestAlgorithms: readonly DigestAlgorithm[];
+    readonly digestCheckUri: boolean;
     readonly usersFile: string;
     readonly minExpiresSeconds: number;
     readonly maxExpiresSeconds: number;
@@ -703,6 +704,11 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Digest challenges offered, one WWW-Authenticate per algorithm in this order (RFC 8760); put MD5 first (or alone) for phones that read only the first challenge.",
         },
+        digestCheckUri: {
+          kind: "boolean",
+          doc:
+            "Refuse (400) credentials whose digest-uri is not the Request-URI (RFC 7616 section 3.4.6). SIPp and some phones put the server's address there instead: set false for them.",
+        },
         usersFile: {
           kind: "string",
           maxLength: 4096,
@@ -845,6 +851,7 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     auth: "digest",
     realm: DEFAULT_REALM,
     digestAlgorithms: ["SHA-256", "MD5"],
+    digestCheckUri: true,
     usersFile: "",
     minExpiresSeconds: DEFAULT_MIN_EXPIRES_S,
     maxExpiresSeconds: DEFAULT_MAX_EXPIRES_S,
