@@ -26,6 +26,7 @@ import {
 } from "../sip/digest/mod.ts";
 import { OverlayRegistrations, type OverlayRegistry } from "../sip/overlay_registrations.ts";
 import { SipElement } from "../sip/sip_element.ts";
+import type { TurnHandoffSource } from "../sip/turn_handoff.ts";
 import { sipAdvertisedHostOf, type SuperpeerConfig } from "./config/superpeer_config.ts";
 import type { OpenDatagramTransport, OpenStreamListener } from "./relay_service.ts";
 import { loadOrCreateTlsIdentity } from "./tls_identity_file.ts";
@@ -61,6 +62,8 @@ export interface SipServiceComponents {
   readonly openStreamListener?: OpenSipStreamListener;
   /** Opens WebSocket listeners; without it there is no SIP over WebSocket. */
   readonly openWebSocketListener?: OpenSipWebSocketListener;
+  /** TURN servers and credentials for the REGISTER 200 OK; absent: no relay hand-off. */
+  readonly turn?: TurnHandoffSource;
   /** The overlay node once the overlay runs; absent: registrations stay local. */
   readonly overlay?: () => OverlayRegistry | undefined;
   readonly key: NodeKey;
@@ -226,6 +229,7 @@ export class SipService implements Service {
       ...(authenticator !== undefined ? { authenticator } : {}),
       ...(this.#registrations !== undefined ? { overlay: this.#registrations } : {}),
       ...(authenticator !== undefined ? { knownAor: (aor: string) => this.#knownAor(aor) } : {}),
+      ...(this.#c.turn !== undefined ? { turn: this.#c.turn } : {}),
       clock,
       scheduler,
       logger: this.#c.logger("superpeer:sip:element"),

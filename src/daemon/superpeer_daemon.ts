@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { clearInterval, setInterval } from "node:timers";
-import { systemClock } from "../core/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { TurnServiceTransport } from "../codec/overlay/turn_service_value.ts";
+import { RestCredentialStore } from "../relay/credentials.ts";
+import type { TurnHandoffSource, TurnServerUri } from "../sip/turn_handoff.ts";
 import { ConfigError, describeError } from "../core/errors.ts";
 import { MetricsRegistry } from "../core/metrics.ts";
 import { VERSION } from "../core/version.ts";
@@ -48,6 +51,34 @@ export function relayAdvertisement(
     return { ok: false, reason: "the relay listens on loopback and the overlay does not" };
   }
   return { ok: true, reason: "" };
+}
+
+/**
+ * The relay hand-off for the SIP service: this superpeer's relay and TURN REST credentials from
+ * its first `relay.authSecrets` entry, when the relay runs with secrets and the SIP side asks.
+ */
+function turnHandoff(
+  config: SuperpeerConfig,
+  relay: RelayService | undefined,
+  clock: Clock,
+): { turn?: TurnHandoffSource } {
+  const ttlSeconds = config.sip.turnCredentialSeconds;
+  if (relay === undefined || config.relay.authSecrets.length === 0 || ttlSeconds === 0) return {};
+  const store = new RestCredentialStore({ secrets: config.relay.authSecrets }, { clock });
+  const uris: Record<number, Array<Pick<TurnServerUri, "scheme" | "transport">>> = {
+    [TurnServiceTransport.Udp]: [{ scheme: "turn", transport: "udp" }],
+    [TurnServiceTransport.Tcp]: [{ scheme: "turn", transport: "tcp" }],
+    [TurnServiceTransport.Tls]: [{ scheme: "turns", transport: "tcp" }],
+  };
+  return {
+    turn: {
+      servers: () =>
+        (relay.advertisedAddresses() ?? []).flatMap((a) =>
+          (uris[a.transport] ?? []).map((u) => ({ ...u, ...a.address }))
+        ),
+      mint: (user) => store.mint(user.replaceAll(":", "_"), { ttlSeconds }),
+    },
+  };
 }
 
 /** Reads the relay's PEM certificate and key; a file that cannot be read is a ConfigError. */
@@ -196,6 +227,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
     });
     daemon.register(overlay);
   }
+  let relayService: RelayService | undefined;
   if (config.relay.enabled) {
     const udpLogger = sink.logger("superpeer:transport:udp");
     const relay = new RelayService(config.relay, {
@@ -214,6 +246,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       },
     });
     daemon.register(relay);
+    relayService = relay;
     const advertise = relayAdvertisement(config);
     if (overlay !== undefined && advertise.ok) {
       const node = overlay;
@@ -255,6 +288,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
           metricPrefix: options.tls === undefined ? "superpeer_sip_ws" : "superpeer_sip_wss",
         }, { logger: sink.logger("superpeer:transport:websocket"), metrics: registry }),
       ...(node !== undefined ? { overlay: () => node.node } : {}),
+      ...turnHandoff(config, relayService, clock),
     });
     daemon.register(sip);
   }

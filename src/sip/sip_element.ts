@@ -20,6 +20,7 @@ import { ownUriTest, SuperpeerTargets } from "./proxy/superpeer_targets.ts";
 import { type Binding, BindingTable, type BindingTableInit } from "./registrar/binding_table.ts";
 import { Registrar } from "./registrar/registrar.ts";
 import { SipCore } from "./sip_core.ts";
+import { turnHandoffHeaders, type TurnHandoffSource } from "./turn_handoff.ts";
 import { SipTransportLayer, type SipTransportLayerInit } from "./sip_transport_layer.ts";
 import { TransactionTable, type TransactionTableInit } from "./transaction/mod.ts";
 import type { SipAddress } from "./via_handling.ts";
@@ -52,6 +53,8 @@ export interface SipElementComponents {
   readonly overlay?: SipOverlay;
   /** Whether a user exists (480 rather than 404 for one not registered). */
   readonly knownAor?: (aor: string) => boolean;
+  /** TURN servers and credentials handed to phones in the REGISTER 200 OK (turn_handoff.ts). */
+  readonly turn?: TurnHandoffSource;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -101,12 +104,16 @@ export class SipElement {
     this.bindings = new BindingTable<SipAddress>(init.bindings ?? {}, {
       onChange: (aor, bindings) => this.#publish(aor, bindings),
     });
+    const turn = components.turn;
     this.registrar = new Registrar<SipAddress>({ domains: init.domains }, {
       bindings: this.bindings,
       authenticator: components.authenticator,
       clock,
       metrics,
       newTag,
+      ...(turn !== undefined
+        ? { registeredHeaders: (user: string) => turnHandoffHeaders(turn, user) }
+        : {}),
     });
     const isOwnUri = ownUriTest(
       [init.advertised.host, ...(init.ownHosts ?? [])],

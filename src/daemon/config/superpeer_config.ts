@@ -129,6 +129,7 @@ export interface SuperpeerConfig {
     readonly maxStreamClients: number;
     readonly maxStreamClientsPerIp: number;
     readonly overlayRefreshSeconds: number;
+    readonly turnCredentialSeconds: number;
   };
 }
 
@@ -775,6 +776,14 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "How often each registration is stored again in the overlay (more often than phones refresh: peers holding copies fail).",
         },
+        turnCredentialSeconds: {
+          kind: "integer",
+          min: 0,
+          max: 7 * 86_400,
+          unit: "s",
+          doc:
+            "Lifetime of the TURN REST credentials a REGISTER's 200 OK hands to the phone in `Superpeer-TURN` header fields (needs the relay and `relay.authSecrets`); 0 hands out none.",
+        },
       },
     },
   },
@@ -862,6 +871,7 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     maxStreamClients: DEFAULT_MAX_STREAM_CLIENTS,
     maxStreamClientsPerIp: DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
     overlayRefreshSeconds: 60,
+    turnCredentialSeconds: 86_400,
   },
 };
 

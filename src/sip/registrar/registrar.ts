@@ -41,6 +41,12 @@ export interface RegistrarComponents<F> {
   readonly metrics?: Metrics;
   /** To tags for responses. @default 8 random bytes in hex */
   readonly newTag?: () => string;
+  /**
+   * Extra header fields for the 200 OK of a successful REGISTER (the relay hand-off: TURN
+   * credentials for the registered user, issue #6 part 9). `user` is the authenticated user, or
+   * the AOR's user part without authentication.
+   */
+  readonly registeredHeaders?: (user: string, aor: string) => Iterable<readonly [string, string]>;
 }
 
 /** Where a REGISTER came from. */
@@ -101,6 +107,9 @@ export class Registrar<F> {
   readonly #auth: DigestAuthenticator | undefined;
   readonly #clock: Clock;
   readonly #newTag: () => string;
+  readonly #registeredHeaders:
+    | ((user: string, aor: string) => Iterable<readonly [string, string]>)
+    | undefined;
   readonly #counters = new Map<RegisterOutcomeLabel, Counter>();
 
   constructor(init: RegistrarInit, components: RegistrarComponents<F>) {
@@ -110,6 +119,7 @@ export class Registrar<F> {
     this.#auth = components.authenticator;
     this.#clock = components.clock;
     this.#newTag = components.newTag ?? (() => randomBytes(8).toString("hex"));
+    this.#registeredHeaders = components.registeredHeaders;
     const counter = components.metrics?.counter(
       "superpeer_sip_registrations_total",
       "REGISTER requests answered, by outcome.",
@@ -230,6 +240,11 @@ export class Registrar<F> {
       for (const value of path) fields.push(["Path", value]);
     }
     fields.push(["Date", new Date(this.#clock.now()).toUTCString()]);
+    if (this.#registeredHeaders !== undefined && outcome.bindings.length > 0) {
+      for (const field of this.#registeredHeaders(user ?? aor.slice(4, aor.indexOf("@")), aor)) {
+        fields.push(field);
+      }
+    }
     return {
       ...this.#answer(request, "ok", 200, "OK", fields, aor),
       bindings: outcome.bindings,

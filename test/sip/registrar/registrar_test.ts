@@ -200,6 +200,28 @@ test("Registrar answers 400 to a REGISTER whose Expires or Contact does not pars
   assert.is(parseNameAddr(query.response.headers.get("contact")!).uri, "sip:alice@192.0.2.7:5060");
 });
 
+test("Registrar adds the registered-headers (relay hand-off) to a 200 OK, not to refusals", () => {
+  const clock = new ManualClock();
+  const calls: string[] = [];
+  const registrar = new Registrar<string>({ domains: [REALM] }, {
+    bindings: new BindingTable<string>({ minExpiresSeconds: 60 }),
+    clock,
+    registeredHeaders: (user, aor) => {
+      calls.push(`${user} ${aor}`);
+      return [["Superpeer-TURN", "<turn:192.0.2.1:3478?transport=udp>"]];
+    },
+  });
+  const ok = registrar.handle(register({ expires: 300 }), CONTEXT);
+  assert.is(ok.response.status, 200);
+  assert.equal(ok.response.headers.getAll("superpeer-turn"), [
+    "<turn:192.0.2.1:3478?transport=udp>",
+  ]);
+  assert.equal(calls, [`alice sip:alice@${REALM}`]);
+  const brief = registrar.handle(register({ expires: 10, cseq: 2 }), CONTEXT);
+  assert.is(brief.response.status, 423);
+  assert.is(brief.response.headers.has("superpeer-turn"), false);
+});
+
 function serializeText(message: SipMessage): string {
   return new TextDecoder().decode(serializeSipMessage(message));
 }
