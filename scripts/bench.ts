@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
 // Usage: deno run -A --unstable-net scripts/bench.ts [--runs N]
-//          [--only startup|micro|overlay|transport|sip|relay] [--quick]
+//          [--only startup|micro|overlay|transport|sip|relay|sip-load] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
@@ -15,6 +15,11 @@
 //             allocated per message (scripts/lib/bench_sip.ts)
 //   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
 //             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
+//   sip-load  (only when asked: ~20 minutes) SIPp REGISTER/s without auth and with Digest, calls/s,
+//             latency and memory of our SIP service on Deno and Node vs Kamailio (installed by
+//             scripts/setup-bench); --quick for a smoke run; --sip-servers deno-default,deno-large,
+//             node-default,node-large,kamailio-4,kamailio-1 and --sip-max-transactions N (the
+//             "large" cap) pick what runs (scripts/lib/bench_sip_load.ts)
 import { existsSync } from "node:fs";
 import { ManualClock } from "../src/core/clock.ts";
 import { MetricsRegistry } from "../src/core/metrics.ts";
@@ -26,6 +31,7 @@ import { benchOverlayCodec } from "./lib/bench_overlay.ts";
 import { benchTransport, type TransportBenchRun } from "./lib/bench_transport.ts";
 import { benchRelay } from "./lib/bench_relay.ts";
 import { benchSipCodec } from "./lib/bench_sip.ts";
+import { benchSipLoad } from "./lib/bench_sip_load.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const runsArg = Deno.args.indexOf("--runs");
@@ -184,6 +190,9 @@ if (wants("sip")) {
   ));
 }
 if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
+if (only === "sip-load") {
+  await benchSipLoad({ quick: Deno.args.includes("--quick"), args: Deno.args });
+}
 
 async function benchTransportSection(): Promise<void> {
   const runs = await benchTransport({ runs: Math.min(RUNS, 3) });
