@@ -9,6 +9,7 @@
  */
 import { parseSipUri, type SipMessage, SipParseError } from "../codec/sip/mod.ts";
 import type { Logger } from "../core/logger.ts";
+import type { ProxyGate } from "./peering/proxy_gate.ts";
 import type { SipProxy } from "./proxy/sip_proxy.ts";
 import type { RegisterResult, Registrar } from "./registrar/registrar.ts";
 import { createResponse } from "./sip_response.ts";
@@ -32,6 +33,8 @@ export interface SipCoreComponents {
   readonly transactions: TransactionTable;
   readonly registrar: Registrar<SipAddress>;
   readonly proxy: SipProxy;
+  /** Proxy authentication and the peering policy; absent: every request is proxied. */
+  readonly gate?: ProxyGate;
   /** Sends outside any transaction (stateless 400 and 503). */
   readonly send: (message: SipMessage, to: SipAddress) => boolean;
   readonly isOwnUri: (uri: string) => boolean;
@@ -160,7 +163,34 @@ export class SipCore {
       );
       return;
     }
-    this.#c.proxy.handleRequest(transaction);
+    const gate = this.#c.gate;
+    if (gate === undefined) {
+      this.#c.proxy.handleRequest(transaction);
+      return;
+    }
+    gate.check(request, source).then((decision) => {
+      if (decision.pass) {
+        this.#c.proxy.handleRequest(
+          transaction,
+          decision.onFinished === undefined ? {} : { onFinished: decision.onFinished },
+        );
+        return;
+      }
+      transaction.respond(
+        createResponse(request, decision.status, decision.phrase, {
+          toTag: this.#c.newTag(),
+          headers: decision.headers,
+        }),
+      );
+    }, (error) => {
+      this.#c.logger.warn("Could not check a request before proxying it", {
+        method: request.method,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      transaction.respond(
+        createResponse(request, 500, "Server Internal Error", { toTag: this.#c.newTag() }),
+      );
+    });
   }
 
   /** A Request-URI with no user part naming a domain we serve or our own address. */

@@ -15,6 +15,11 @@ import type { StreamListener } from "../core/stream_transport.ts";
 import type { DatagramTransport } from "../core/transport.ts";
 import type { DigestAuthenticator } from "./digest/mod.ts";
 import type { SipOverlay } from "./overlay_registrations.ts";
+import { OutboundRouter, type OutboundRouterInit } from "./peering/outbound_router.ts";
+import { PeeringPolicy, type PeeringPolicyInit } from "./peering/peering_policy.ts";
+import { ProxyGate } from "./peering/proxy_gate.ts";
+import { Rfc3263Resolver, type SipDnsLookup } from "./peering/rfc3263_resolver.ts";
+import { SuperpeerPeers, type SuperpeerPeersInit } from "./peering/superpeer_peers.ts";
 import { SipProxy, type SipProxyInit } from "./proxy/sip_proxy.ts";
 import { ownUriTest, SuperpeerTargets } from "./proxy/superpeer_targets.ts";
 import { type Binding, BindingTable, type BindingTableInit } from "./registrar/binding_table.ts";
@@ -37,6 +42,17 @@ export interface SipElementInit {
   readonly transactions?: TransactionTableInit;
   readonly transport?: SipTransportLayerInit;
   readonly proxy?: Omit<SipProxyInit, "advertised">;
+  /**
+   * Challenge requests from our own phones with 407 (RFC 3261 section 22.3) when an authenticator
+   * is given. @default true
+   */
+  readonly proxyAuth?: boolean;
+  /** The peering policy for requests from outside. @default {} (any source, any From domain) */
+  readonly peering?: PeeringPolicyInit;
+  /** Configured superpeer sources (`sip.peers`). */
+  readonly peers?: SuperpeerPeersInit;
+  /** Static routes and the default route for other domains. */
+  readonly outbound?: OutboundRouterInit;
   /** Seconds between sweeps of lapsed bindings. @default 5 */
   readonly sweepSeconds?: number;
 }
@@ -53,6 +69,10 @@ export interface SipElementComponents {
   readonly overlay?: SipOverlay;
   /** Whether a user exists (480 rather than 404 for one not registered). */
   readonly knownAor?: (aor: string) => boolean;
+  /** DNS look-ups for RFC 3263 (the daemon wires node:dns); absent: other domains by static route only. */
+  readonly dns?: SipDnsLookup;
+  /** Uniform in [0, 1) for SRV weights. @default Math.random */
+  readonly random?: () => number;
   /** TURN servers and credentials handed to phones in the REGISTER 200 OK (turn_handoff.ts). */
   readonly turn?: TurnHandoffSource;
   readonly clock: Clock;
@@ -79,6 +99,8 @@ export class SipElement {
   readonly registrar: Registrar<SipAddress>;
   readonly proxy: SipProxy;
   readonly core: SipCore;
+  readonly peers: SuperpeerPeers;
+  readonly policy: PeeringPolicy;
   readonly #c: SipElementComponents;
   readonly #sweepMs: number;
   readonly #advertised: { readonly host: string; readonly port: number };
@@ -119,12 +141,42 @@ export class SipElement {
       [init.advertised.host, ...(init.ownHosts ?? [])],
       init.advertised.port,
     );
+    this.peers = new SuperpeerPeers(init.peers ?? {}, {
+      clock,
+      metrics,
+      ...(components.overlay !== undefined ? { overlay: components.overlay } : {}),
+    });
+    this.policy = new PeeringPolicy(init.peering ?? {}, { clock, metrics, logger });
+    const resolver = components.dns === undefined ? undefined : new Rfc3263Resolver({}, {
+      dns: components.dns,
+      clock,
+      metrics,
+      ...(components.random !== undefined ? { random: components.random } : {}),
+    });
+    const outbound = new OutboundRouter(init.outbound ?? {}, {
+      ...(resolver !== undefined ? { resolver } : {}),
+    });
     const targets = new SuperpeerTargets({ domains: init.domains }, {
       bindings: this.bindings,
       ...(components.overlay !== undefined ? { overlay: components.overlay } : {}),
       isOwnUri,
       ...(components.knownAor !== undefined ? { knownAor: components.knownAor } : {}),
+      outbound,
+      onPeerEntry: (uri, lifetime) => this.peers.learn(uri, lifetime),
       clock,
+    });
+    const gate = new ProxyGate({
+      domains: init.domains,
+      ...(init.proxyAuth !== undefined ? { proxyAuth: init.proxyAuth } : {}),
+    }, {
+      peers: this.peers,
+      policy: this.policy,
+      ...(components.authenticator !== undefined
+        ? { authenticator: components.authenticator }
+        : {}),
+      isOwnUri,
+      isLocalContact: (uri) => this.bindings.findContact(uri, clock.monotonic()) !== undefined,
+      metrics,
     });
     this.proxy = new SipProxy({ ...init.proxy, advertised: init.advertised }, {
       transactions: this.transactions,
@@ -140,6 +192,7 @@ export class SipElement {
       transactions: this.transactions,
       registrar: this.registrar,
       proxy: this.proxy,
+      gate,
       send: (message, to) => this.transport.send(message, to),
       isOwnUri,
       logger,
@@ -154,6 +207,8 @@ export class SipElement {
     const tick = () => {
       this.bindings.sweep(this.#c.clock.monotonic());
       this.#c.authenticator?.sweep();
+      this.policy.sweep();
+      this.peers.sweep();
       this.#sweep = this.#c.scheduler.schedule(this.#sweepMs, tick);
     };
     this.#sweep = this.#c.scheduler.schedule(this.#sweepMs, tick);

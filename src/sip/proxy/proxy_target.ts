@@ -15,6 +15,11 @@ export interface ProxyTarget {
   readonly destination: SipAddress;
   /** Route values to put first (a binding's Path, RFC 3327 section 5.3). */
   readonly routes?: readonly string[];
+  /**
+   * Further addresses of the same target, tried in order when the destination answers 503 or
+   * does not answer (RFC 3263 section 4.3: the next SRV or A/AAAA record).
+   */
+  readonly alternates?: readonly SipAddress[];
 }
 
 /** The resolver's answer: targets, or the final response the proxy sends instead. */

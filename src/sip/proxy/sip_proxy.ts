@@ -72,6 +72,9 @@ export interface SipProxyComponents {
 interface Branch {
   readonly request: SipMessage;
   readonly destination: SipAddress;
+  readonly target: ProxyTarget;
+  /** Addresses left to fail over to (RFC 3263 section 4.3). */
+  readonly alternates: readonly SipAddress[];
   transaction: ClientTransaction | undefined;
   done: boolean;
   /** A provisional response arrived (CANCEL may now be sent, section 9.1). */
@@ -93,6 +96,8 @@ interface Context {
   answered: boolean;
   cancelled: boolean;
   readonly abort: AbortController;
+  /** Told once when the request is finished (the policy's INVITE slot). */
+  onFinished: (() => void) | undefined;
 }
 
 /** Why the proxy answered a request itself, for metrics. */
@@ -105,6 +110,12 @@ export type ProxyOutcome =
   | "refused"
   | "overloaded"
   | "cancelled";
+
+/** Options of one handleRequest() call. */
+export interface HandleRequestOptions {
+  /** Called once when the proxy is done with the request (answered, or its context forgotten). */
+  readonly onFinished?: () => void;
+}
 
 const OUTCOMES: readonly ProxyOutcome[] = [
   "forwarded",
@@ -141,6 +152,7 @@ export class SipProxy {
   readonly #outcomes = new Map<ProxyOutcome, Counter>();
   readonly #branches: Counter;
   readonly #statelessAcks: Counter;
+  readonly #failovers: Counter;
 
   constructor(init: SipProxyInit, components: SipProxyComponents) {
     this.#host = init.advertised.host.includes(":") && !init.advertised.host.startsWith("[")
@@ -165,6 +177,10 @@ export class SipProxy {
       "superpeer_sip_proxy_branches_total",
       "Client transactions the proxy started (forks count one each)",
     );
+    this.#failovers = components.metrics.counter(
+      "superpeer_sip_proxy_failovers_total",
+      "Branches retried at a target's next address after a 503 or no answer (RFC 3263 4.3)",
+    );
     this.#statelessAcks = components.metrics.counter(
       "superpeer_sip_proxy_stateless_total",
       "ACKs for 2xx and stray 2xx responses forwarded statelessly (section 16.11, 16.7)",
@@ -177,19 +193,22 @@ export class SipProxy {
   }
 
   /** Proxies the request of a new server transaction (RFC 3261 sections 16.3 to 16.6). */
-  handleRequest(server: ServerTransaction): void {
+  handleRequest(server: ServerTransaction, options: HandleRequestOptions = {}): void {
     const request = server.request;
+    const finishedEarly = () => options.onFinished?.();
     let routed: { readonly request: SipMessage; readonly routeNext: boolean };
     try {
       const refusal = this.#validate(request);
       if (refusal !== undefined) {
         this.#answer(server, refusal.status, refusal.reason, refusal.outcome, refusal.headers);
+        finishedEarly();
         return;
       }
       routed = this.#preprocessRoutes(request);
     } catch (error) {
       if (!(error instanceof SipParseError)) throw error;
       this.#answer(server, 400, "Bad Request", "bad_request");
+      finishedEarly();
       return;
     }
     if (this.#contexts.size >= this.#maxContexts) {
@@ -197,6 +216,7 @@ export class SipProxy {
         "Retry-After",
         String(DEFAULT_PROXY_RETRY_AFTER_S),
       ]]);
+      finishedEarly();
       return;
     }
     const context: Context = {
@@ -208,6 +228,7 @@ export class SipProxy {
       answered: false,
       cancelled: false,
       abort: new AbortController(),
+      onFinished: options.onFinished,
     };
     this.#contexts.add(context);
     server.setUser({
@@ -418,52 +439,79 @@ export class SipProxy {
 
   #forward(context: Context, targets: readonly ProxyTarget[]): void {
     for (const target of targets) {
-      const request = this.#copy(context.server.request, target.uri);
-      // RFC 3261 section 16.6 step 3: decrement Max-Forwards, or add one
-      const maxForwards = context.server.request.maxForwards();
-      request.headers.set(
-        "Max-Forwards",
-        String(maxForwards === undefined ? DEFAULT_MAX_FORWARDS : maxForwards - 1),
-      );
-      // RFC 3261 section 16.6 step 4: Record-Route so in-dialog requests reach us (and the flow)
-      if (this.#recordRoute !== undefined && request.method !== "REGISTER") {
-        request.headers.prepend("Record-Route", this.#recordRoute);
-      }
-      // RFC 3327 section 5.3 / RFC 3261 16.6 step 6: the binding's Path becomes the first Routes
-      const routes = target.routes ?? [];
-      for (let i = routes.length - 1; i >= 0; i--) request.headers.prepend("Route", routes[i]!);
-      let destination = target.destination;
-      if (routes.length > 0) {
-        const next = this.#c.targets.addressOf(parseNameAddr(routes[0]!).uri);
-        if (next !== undefined) destination = next;
-      }
-      // RFC 3261 section 16.6 step 8: our Via with a fresh branch on top
-      request.headers.prepend("Via", this.#via(destination, generateBranch()));
-      const branch: Branch = {
-        request,
-        destination,
-        transaction: undefined,
-        done: false,
-        provisional: false,
-        cancelWanted: false,
-        cancelSent: false,
-        timerC: undefined,
-      };
-      context.branches.push(branch);
-      const transaction = this.#c.transactions.createClient(request, destination, {
-        onResponse: (response) => this.#onResponse(context, branch, response),
-        onTimeout: () => this.#branchFailed(context, branch, 408, "Request Timeout"),
-        onTransportError: () => this.#branchFailed(context, branch, 503, "Service Unavailable"),
-      });
-      if (transaction === undefined) {
-        this.#branchFailed(context, branch, 503, "Service Unavailable");
-        continue;
-      }
-      this.#branches.inc();
-      branch.transaction = transaction;
-      if (context.invite) this.#armTimerC(context, branch);
+      this.#startBranch(context, target, target.destination, target.alternates ?? []);
     }
     this.#outcomes.get("forwarded")?.inc();
+  }
+
+  #startBranch(
+    context: Context,
+    target: ProxyTarget,
+    address: SipAddress,
+    alternates: readonly SipAddress[],
+  ): void {
+    const request = this.#copy(context.server.request, target.uri);
+    // RFC 3261 section 16.6 step 3: decrement Max-Forwards, or add one
+    const maxForwards = context.server.request.maxForwards();
+    request.headers.set(
+      "Max-Forwards",
+      String(maxForwards === undefined ? DEFAULT_MAX_FORWARDS : maxForwards - 1),
+    );
+    // RFC 3261 section 16.6 step 4: Record-Route so in-dialog requests reach us (and the flow)
+    if (this.#recordRoute !== undefined && request.method !== "REGISTER") {
+      request.headers.prepend("Record-Route", this.#recordRoute);
+    }
+    // RFC 3327 section 5.3 / RFC 3261 16.6 step 6: the binding's Path becomes the first Routes
+    const routes = target.routes ?? [];
+    for (let i = routes.length - 1; i >= 0; i--) request.headers.prepend("Route", routes[i]!);
+    let destination = address;
+    if (routes.length > 0) {
+      const next = this.#c.targets.addressOf(parseNameAddr(routes[0]!).uri);
+      if (next !== undefined) destination = next;
+    }
+    // RFC 3261 section 16.6 step 8: our Via with a fresh branch on top
+    request.headers.prepend("Via", this.#via(destination, generateBranch()));
+    const branch: Branch = {
+      request,
+      destination,
+      target,
+      alternates,
+      transaction: undefined,
+      done: false,
+      provisional: false,
+      cancelWanted: false,
+      cancelSent: false,
+      timerC: undefined,
+    };
+    context.branches.push(branch);
+    const transaction = this.#c.transactions.createClient(request, destination, {
+      onResponse: (response) => this.#onResponse(context, branch, response),
+      onTimeout: () => this.#branchFailed(context, branch, 408, "Request Timeout"),
+      onTransportError: () => this.#branchFailed(context, branch, 503, "Service Unavailable"),
+    });
+    if (transaction === undefined) {
+      this.#branchFailed(context, branch, 503, "Service Unavailable");
+      return;
+    }
+    this.#branches.inc();
+    branch.transaction = transaction;
+    if (context.invite) this.#armTimerC(context, branch);
+  }
+
+  /**
+   * RFC 3263 section 4.3: a 503 or no answer from one address of a target: the next address, in
+   * a new client transaction (fresh branch), unless the request is cancelled or answered.
+   */
+  #failOver(context: Context, branch: Branch): boolean {
+    const [next, ...rest] = branch.alternates;
+    if (next === undefined || context.cancelled || context.answered || branch.cancelSent) {
+      return false;
+    }
+    branch.done = true;
+    branch.timerC?.();
+    this.#failovers.inc();
+    this.#startBranch(context, branch.target, next, rest);
+    return true;
   }
 
   #armTimerC(context: Context, branch: Branch): void {
@@ -505,6 +553,7 @@ export class SipProxy {
       context.answered = true;
       return;
     }
+    if (status === 503 && this.#failOver(context, branch)) return;
     branch.done = true;
     branch.timerC?.();
     this.#keep(context, response);
@@ -517,6 +566,7 @@ export class SipProxy {
 
   #branchFailed(context: Context, branch: Branch, status: number, reason: string): void {
     if (branch.done) return;
+    if (this.#failOver(context, branch)) return;
     branch.done = true;
     branch.timerC?.();
     // RFC 3261 section 16.7 step 2 (timeout: 408) and 16.9 (transport error: as a 503)
@@ -607,6 +657,9 @@ export class SipProxy {
   }
 
   #forget(context: Context): void {
+    const finished = context.onFinished;
+    context.onFinished = undefined;
+    finished?.();
     context.abort.abort();
     for (const branch of context.branches) branch.timerC?.();
     this.#contexts.delete(context);

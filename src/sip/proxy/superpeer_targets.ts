@@ -3,8 +3,8 @@
  * domain we serve goes to its local bindings, else to the Proxy Peers the overlay names; a
  * request the overlay routed to us (our address with the AOR's user) to the local bindings only;
  * a request for a registered contact (in-dialog, after Record-Route) over the contact's flow; any
- * other URI with a literal address to that address. Host names need RFC 3263 resolution, which
- * this resolver does not do yet: such requests are refused with 404.
+ * other URI with a literal address to that address; a URI of another domain through the outbound
+ * router (static routes, default route, RFC 3263 DNS), or 404 without one.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import type { SipOverlay } from "../overlay_registrations.ts";
 import type { BindingTable } from "../registrar/binding_table.ts";
 import { canonicalAor } from "../registrar/contact_key.ts";
 import { defaultPort, type SipAddress } from "../via_handling.ts";
+import type { OutboundRouter } from "../peering/outbound_router.ts";
 import type { ProxyTarget, TargetResolution, TargetResolver } from "./proxy_target.ts";
 
 /** Options of SuperpeerTargets. */
@@ -31,6 +32,10 @@ export interface SuperpeerTargetsComponents {
   readonly isOwnUri: (uri: string) => boolean;
   /** Whether a user exists (in the users file): 480 instead of 404 when not registered. */
   readonly knownAor?: (aor: string) => boolean;
+  /** Routes requests for other domains (issue #6 part 8); absent: they get 404. */
+  readonly outbound?: Pick<OutboundRouter, "route">;
+  /** Told of each overlay entry read: its URI names a superpeer's SIP address (peer learning). */
+  readonly onPeerEntry?: (uri: string, lifetimeS: number) => void;
   readonly clock: Clock;
 }
 
@@ -77,7 +82,9 @@ export class SuperpeerTargets implements TargetResolver {
       const targets: ProxyTarget[] = [];
       for (const entry of remote) {
         const destination = this.addressOf(entry.uri);
-        if (destination !== undefined) targets.push({ uri: entry.uri, destination });
+        if (destination === undefined) continue;
+        this.#c.onPeerEntry?.(entry.uri, entry.lifetime);
+        targets.push({ uri: entry.uri, destination });
       }
       if (targets.length > 0) return { kind: "targets", targets };
       return this.#c.knownAor?.(aor) ? UNAVAILABLE : NOT_FOUND;
@@ -98,9 +105,10 @@ export class SuperpeerTargets implements TargetResolver {
       };
     }
     const destination = this.addressOf(request.uri);
-    return destination === undefined
-      ? NOT_FOUND
-      : { kind: "targets", targets: [{ uri: request.uri, destination }] };
+    if (destination !== undefined) {
+      return { kind: "targets", targets: [{ uri: request.uri, destination }] };
+    }
+    return this.#c.outbound === undefined ? NOT_FOUND : await this.#c.outbound.route(request.uri);
   }
 
   /**
