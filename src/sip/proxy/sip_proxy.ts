@@ -550,7 +550,7 @@ export class SipProxy {
         // RFC 3261 section 16.7 step 10: a 2xx to INVITE cancels the other branches
         for (const other of context.branches) if (other !== branch) this.#cancelBranch(other);
       }
-      context.answered = true;
+      this.#markAnswered(context);
       return;
     }
     if (status === 503 && this.#failOver(context, branch)) return;
@@ -606,7 +606,7 @@ export class SipProxy {
       }
     }
     this.#upstream(context, best);
-    context.answered = true;
+    this.#markAnswered(context);
   }
 
   /** A response from downstream goes upstream: our Via off (16.7 step 3), then the server tx. */
@@ -623,7 +623,7 @@ export class SipProxy {
 
   #finish(context: Context, status: number, reason: string, outcome: ProxyOutcome): void {
     if (context.answered) return;
-    context.answered = true;
+    this.#markAnswered(context);
     this.#outcomes.get(outcome)?.inc();
     context.server.respond(
       createResponse(context.server.request, status, reason, { toTag: this.#c.newTag() }),
@@ -654,6 +654,14 @@ export class SipProxy {
     server.respond(
       createResponse(server.request, status, reason, { toTag: this.#c.newTag(), headers }),
     );
+  }
+
+  /** A final response went upstream: the request is finished for whoever waits on it. */
+  #markAnswered(context: Context): void {
+    context.answered = true;
+    const finished = context.onFinished;
+    context.onFinished = undefined;
+    finished?.();
   }
 
   #forget(context: Context): void {
