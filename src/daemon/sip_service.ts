@@ -6,6 +6,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { Resolver } from "node:dns/promises";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.ts";
@@ -26,9 +27,10 @@ import {
 } from "../sip/digest/mod.ts";
 import { OverlayRegistrations, type OverlayRegistry } from "../sip/overlay_registrations.ts";
 import { SipElement } from "../sip/sip_element.ts";
+import type { SipDnsLookup } from "../sip/peering/rfc3263_resolver.ts";
 import type { TurnHandoffSource } from "../sip/turn_handoff.ts";
 import { sipAdvertisedHostOf, type SuperpeerConfig } from "./config/superpeer_config.ts";
-import type { OpenDatagramTransport, OpenStreamListener } from "./relay_service.ts";
+import type { OpenDatagramTransport } from "./relay_service.ts";
 import { loadOrCreateTlsIdentity } from "./tls_identity_file.ts";
 
 /** The `sip` section of the configuration. */
@@ -64,11 +66,40 @@ export interface SipServiceComponents {
   readonly openWebSocketListener?: OpenSipWebSocketListener;
   /** TURN servers and credentials for the REGISTER 200 OK; absent: no relay hand-off. */
   readonly turn?: TurnHandoffSource;
+  /** DNS look-ups for RFC 3263 (systemSipDns()); used when `sip.dns` is on. */
+  readonly dns?: SipDnsLookup;
   /** The overlay node once the overlay runs; absent: registrations stay local. */
   readonly overlay?: () => OverlayRegistry | undefined;
   readonly key: NodeKey;
   /** @default systemScheduler */
   readonly scheduler?: Scheduler;
+}
+
+/** DNS failures that mean "no such name or record": an empty answer, not an error. */
+const DNS_EMPTY = new Set(["ENOTFOUND", "ENODATA", "NOTFOUND", "NODATA"]);
+
+/**
+ * The RFC 3263 look-ups on node:dns (the system's resolvers, 2 s per try, 2 tries); "no such
+ * name" and "no such record" answer [], anything else rejects.
+ *
+ * @example
+ * ```ts
+ * new SipService(init, { ...components, dns: systemSipDns() });
+ * ```
+ */
+export function systemSipDns(): SipDnsLookup {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  const empty = <T>(promise: Promise<T[]>): Promise<T[]> =>
+    promise.catch((error: { code?: string }) => {
+      if (DNS_EMPTY.has(error.code ?? "")) return [];
+      throw error;
+    });
+  return {
+    naptr: (name) => empty(resolver.resolveNaptr(name)),
+    srv: (name) => empty(resolver.resolveSrv(name)),
+    a: (name) => empty(resolver.resolve4(name, { ttl: true })),
+    aaaa: (name) => empty(resolver.resolve6(name, { ttl: true })),
+  };
 }
 
 /** File of the Digest nonce secret in the data directory (nonces stay valid across restarts). */
@@ -222,6 +253,17 @@ export class SipService implements Service {
         maxServerTransactions: init.maxTransactions,
         maxClientTransactions: init.maxTransactions,
       },
+      proxyAuth: init.proxyAuth,
+      peers: { trustedSources: init.peers },
+      peering: {
+        allowedSources: init.peeringSources,
+        allowedDomains: init.peeringDomains,
+        requestsPerSecond: init.peeringRequestsPerSecond,
+        burst: init.peeringBurst,
+        maxSources: init.peeringMaxSources,
+        maxUnauthenticatedInvites: init.maxUnauthenticatedInvites,
+      },
+      outbound: { routes: init.routes, defaultRoute: init.defaultRoute },
     }, {
       udp: this.#udp,
       streams,
@@ -230,6 +272,7 @@ export class SipService implements Service {
       ...(this.#registrations !== undefined ? { overlay: this.#registrations } : {}),
       ...(authenticator !== undefined ? { knownAor: (aor: string) => this.#knownAor(aor) } : {}),
       ...(this.#c.turn !== undefined ? { turn: this.#c.turn } : {}),
+      ...(init.dns && this.#c.dns !== undefined ? { dns: this.#c.dns } : {}),
       clock,
       scheduler,
       logger: this.#c.logger("superpeer:sip:element"),
@@ -245,6 +288,10 @@ export class SipService implements Service {
       advertised: `${advertisedHost}:${port}`,
       domains: init.domains.join(",") || "any",
       auth: init.auth,
+      proxyAuth: init.auth === "digest" && init.proxyAuth,
+      peering: init.peeringSources.join(",") || "any source",
+      routes: init.routes.length,
+      defaultRoute: init.defaultRoute || (init.dns ? "dns" : "none"),
       users: this.#users,
     });
   }
@@ -303,6 +350,8 @@ export class SipService implements Service {
       proxyContexts: element?.proxy.contextCount ?? 0,
       streamFlows: element?.transport.flowCount ?? 0,
       overlayAors: this.#registrations?.size ?? 0,
+      learnedPeers: element?.peers.learnedCount ?? 0,
+      outsideInvites: element?.policy.inviteCount ?? 0,
     };
   }
 

@@ -24,7 +24,7 @@ import { openWebSocketListener } from "../transport/websocket_listener.ts";
 import { ProcessMetrics } from "./process_metrics.ts";
 import { RelayAdvertiser } from "./relay_advertiser.ts";
 import { RelayService } from "./relay_service.ts";
-import { SipService } from "./sip_service.ts";
+import { SipService, systemSipDns } from "./sip_service.ts";
 import {
   installCrashGuards,
   installSignalHandlers,
@@ -288,6 +288,7 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
           metricPrefix: options.tls === undefined ? "superpeer_sip_ws" : "superpeer_sip_wss",
         }, { logger: sink.logger("superpeer:transport:websocket"), metrics: registry }),
       ...(node !== undefined ? { overlay: () => node.node } : {}),
+      ...(config.sip.dns ? { dns: systemSipDns() } : {}),
       ...turnHandoff(config, relayService, clock),
     });
     daemon.register(sip);

@@ -28,6 +28,14 @@ import {
   DEFAULT_MIN_EXPIRES_S,
 } from "../../sip/registrar/constants.ts";
 import { DEFAULT_MAX_SERVER_TRANSACTIONS } from "../../sip/transaction/constants.ts";
+import { cidrProblem } from "../../sip/peering/cidr_set.ts";
+import {
+  DEFAULT_MAX_UNAUTHENTICATED_INVITES,
+  DEFAULT_PEERING_BURST,
+  DEFAULT_PEERING_MAX_SOURCES,
+  DEFAULT_PEERING_REQUESTS_PER_SECOND,
+} from "../../sip/peering/constants.ts";
+import { OutboundRouteError, parseNextHop, parseRoute } from "../../sip/peering/outbound_router.ts";
 import type { Section } from "./schema.ts";
 
 export type LogFormat = "logfmt" | "json";
@@ -130,6 +138,17 @@ export interface SuperpeerConfig {
     readonly maxStreamClientsPerIp: number;
     readonly overlayRefreshSeconds: number;
     readonly turnCredentialSeconds: number;
+    readonly proxyAuth: boolean;
+    readonly peers: readonly string[];
+    readonly peeringSources: readonly string[];
+    readonly peeringDomains: readonly string[];
+    readonly peeringRequestsPerSecond: number;
+    readonly peeringBurst: number;
+    readonly peeringMaxSources: number;
+    readonly maxUnauthenticatedInvites: number;
+    readonly routes: readonly string[];
+    readonly defaultRoute: string;
+    readonly dns: boolean;
   };
 }
 
@@ -784,6 +803,83 @@ export const CONFIG_SCHEMA: Section = {
           doc:
             "Lifetime of the TURN REST credentials a REGISTER's 200 OK hands to the phone in `Superpeer-TURN` header fields (needs the relay and `relay.authSecrets`); 0 hands out none.",
         },
+        proxyAuth: {
+          kind: "boolean",
+          doc:
+            "With `auth` digest, challenge requests from our own phones (From one of `domains`) with 407 Proxy-Authenticate before proxying them (RFC 3261 section 22.3); ACK, CANCEL, in-dialog requests and requests from superpeers are not challenged.",
+        },
+        peers: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: CIDR,
+          patternHint: "a CIDR block, `10.0.0.0/8` or `fd00::/8`",
+          doc:
+            "Source blocks whose every request counts as a superpeer's (no challenge, no peering policy); superpeers are also recognised by the SIP address in their overlay registrations.",
+        },
+        peeringSources: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: CIDR,
+          patternHint: "a CIDR block, `10.0.0.0/8` or `fd00::/8`",
+          doc:
+            "Peering policy: blocks requests from outside (not our phones, not superpeers) may come from; others get 403. Empty allows any source.",
+        },
+        peeringDomains: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: DOMAIN_NAME,
+          patternHint: "a DNS domain name",
+          doc:
+            "Peering policy: From domains accepted from outside; others get 403. Empty allows any domain. Requests from outside for other domains than `domains` always get 403 (no open relay).",
+        },
+        peeringRequestsPerSecond: {
+          kind: "integer",
+          min: 0,
+          max: 100_000,
+          doc:
+            "Peering policy: requests per second one outside source IP may send (token bucket); past it 503 with Retry-After. 0 turns the limit off.",
+        },
+        peeringBurst: {
+          kind: "integer",
+          min: 1,
+          max: 100_000,
+          doc: "Peering policy: requests one outside source IP may send in a burst.",
+        },
+        peeringMaxSources: {
+          kind: "integer",
+          min: 1,
+          max: 1_000_000,
+          doc:
+            "Peering policy: outside source IPs with a rate bucket at once; past it the oldest bucket is dropped (counted).",
+        },
+        maxUnauthenticatedInvites: {
+          kind: "integer",
+          min: 0,
+          max: 100_000,
+          doc:
+            "Peering policy: INVITEs from outside (not authenticated, not from superpeers) being proxied at once; past it 503 with Retry-After.",
+        },
+        routes: {
+          kind: "stringList",
+          maxItems: 64,
+          pattern: /^[^=\s]+=\S+$/,
+          patternHint: "`domain=host[:port][;transport=udp]`",
+          doc:
+            "Static routes for requests from our phones to other domains: the next hop of each domain (a host name is resolved by A/AAAA, or SRV without a port).",
+        },
+        defaultRoute: {
+          kind: "string",
+          maxLength: 300,
+          pattern: /^(?:\S+)?$/,
+          patternHint: "`host[:port][;transport=udp]` or empty",
+          doc:
+            "Next hop for every other domain without a static route (e.g. a Proxy Peer with Internet access); empty resolves the domain by RFC 3263 when `dns` is on.",
+        },
+        dns: {
+          kind: "boolean",
+          doc:
+            "Resolve other domains by RFC 3263 (NAPTR, SRV, A/AAAA) with the system resolver; outbound goes over UDP only (no TCP or TLS client connections yet).",
+        },
       },
     },
   },
@@ -872,6 +968,17 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     maxStreamClientsPerIp: DEFAULT_MAX_STREAM_CLIENTS_PER_IP,
     overlayRefreshSeconds: 60,
     turnCredentialSeconds: 86_400,
+    proxyAuth: true,
+    peers: [],
+    peeringSources: [],
+    peeringDomains: [],
+    peeringRequestsPerSecond: DEFAULT_PEERING_REQUESTS_PER_SECOND,
+    peeringBurst: DEFAULT_PEERING_BURST,
+    peeringMaxSources: DEFAULT_PEERING_MAX_SOURCES,
+    maxUnauthenticatedInvites: DEFAULT_MAX_UNAUTHENTICATED_INVITES,
+    routes: [],
+    defaultRoute: "",
+    dns: true,
   },
 };
 
@@ -942,6 +1049,31 @@ function sipIssues(sip: SuperpeerConfig["sip"]): ConfigIssue[] {
       });
     }
     seen.set(port, path);
+  }
+  for (const key of ["peers", "peeringSources"] as const) {
+    sip[key].forEach((block, i) => {
+      const problem = cidrProblem(block);
+      if (problem !== undefined) issues.push({ path: `sip.${key}[${i}]`, message: problem });
+    });
+  }
+  const hops: Array<readonly [path: string, text: string, route: boolean]> = [
+    ...sip.routes.map((entry, i) => [`sip.routes[${i}]`, entry, true] as const),
+    ...(sip.defaultRoute === "" ? [] : [["sip.defaultRoute", sip.defaultRoute, false] as const]),
+  ];
+  for (const [path, text, route] of hops) {
+    try {
+      const hop = route ? parseRoute(text).hop : parseNextHop(text);
+      if (hop.params.some((p) => p.value?.toLowerCase() === "tcp")) {
+        issues.push({
+          path,
+          message:
+            "transport=tcp needs TCP client connections, which superpeer does not open yet: use udp",
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof OutboundRouteError)) throw error;
+      issues.push({ path, message: error.message });
+    }
   }
   return issues;
 }
