@@ -2,7 +2,9 @@
 // processes joined in one overlay on 127.0.0.1: REGISTER with Digest for 20 distinct users at
 // superpeer A; a UAS registered at B and a UAC registered at A, then a call from the UAC to the
 // UAS found through the overlay's SIP-REGISTRATION entries (INVITE/180/200/ACK/BYE through both
-// proxies' Record-Routes); an INVITE for a user nobody registered gets 404. Every sipp run is
+// proxies' Record-Routes); an INVITE for a user nobody registered gets 404; an unauthenticated
+// INVITE from another domain, from a source a third superpeer's peering policy does not allow,
+// gets 403 (sip.peeringSources). Every sipp run is
 // bounded (-m, -timeout) and killed at the end; the daemons are stopped whatever happens.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -40,7 +42,11 @@ async function serviceDetails(process: DaemonProcess, name: string) {
   return status.services.find((s: { name: string }) => s.name === name)?.details;
 }
 
-async function start(usersFile: string, bootstrap?: number): Promise<Superpeer> {
+async function start(
+  usersFile: string,
+  bootstrap?: number,
+  extra: readonly string[] = [],
+): Promise<Superpeer> {
   const process = await startDaemonProcess(DENO_BIN, ["run", "-A", MAIN_TS], [
     "--set",
     "overlay.stabilizeMaxMs=2000",
@@ -60,7 +66,12 @@ async function start(usersFile: string, bootstrap?: number): Promise<Superpeer> 
     "sip.digestCheckUri=false",
     "--set",
     "sip.overlayRefreshSeconds=5",
+    // the UAC scenarios (uac.xml, uac_unknown.xml) do not answer a 407: proxy authentication
+    // (sip.proxyAuth, on by default) is tested on a memory network in test/sip/proxy/
+    "--set",
+    "sip.proxyAuth=false",
     ...(bootstrap === undefined ? [] : ["--set", `overlay.bootstrap=127.0.0.1:${bootstrap}`]),
+    ...extra,
   ]);
   const sip = await serviceDetails(process, "sip");
   const overlay = await serviceDetails(process, "overlay");
@@ -281,6 +292,43 @@ if (!existsSync(SIPP)) {
       String(await freePort()),
     ]);
     assert.is(result.code, 0, summary(result));
+  });
+
+  test("an unauthenticated INVITE from outside the peering policy is refused", async () => {
+    // a superpeer of its own whose peering policy allows outside requests from 192.0.2.0/24
+    // only: SIPp on 127.0.0.1, From another domain, without credentials, is outside it
+    const c = await start(join(dir, "sip_users"), undefined, [
+      "--set",
+      "sip.peeringSources=192.0.2.0/24",
+      "--set",
+      "sip.proxyAuth=true",
+    ]);
+    try {
+      const result = await sipp(c.sip, "uac_outside.xml", [
+        "-key",
+        "caller",
+        "spammer",
+        "-key",
+        "from_domain",
+        "elsewhere.test",
+        "-key",
+        "callee",
+        "user0",
+        "-key",
+        "domain",
+        DOMAIN,
+        "-m",
+        "1",
+        "-p",
+        String(await freePort()),
+      ]);
+      assert.is(result.code, 0, summary(result));
+      const metrics = (await get(`${c.process.opsUrl}/metrics`)).body;
+      assert.match(metrics, /superpeer_sip_policy_refused_total\{reason="source"\} 1\b/);
+    } finally {
+      c.process.kill("SIGTERM");
+      await c.process.exited;
+    }
   });
 }
 
