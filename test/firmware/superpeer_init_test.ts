@@ -22,7 +22,7 @@ const SHIM = fileURLToPath(new URL("./fixtures/openwrt_shim.sh", import.meta.url
 /** Keys with no UCI option on purpose (tests and interop only), as firmware-notes/README.md says. */
 const NOT_IN_UCI = ["relay.allowLoopbackPeers", "relay.allowRfc5766Channels"];
 /** Sections the init script maps; keys of other sections (new areas) are not checked here. */
-const MAPPED_SECTIONS = ["", "identity", "log", "ops", "limits", "overlay", "relay"];
+const MAPPED_SECTIONS = ["", "identity", "log", "ops", "limits", "overlay", "relay", "sip"];
 
 /** Rebuilds the JSON that jshn would dump from the recorded calls. */
 function replayJshn(trace: string): unknown {
@@ -174,9 +174,51 @@ config relay 'relay'
 	option max_stream_clients_per_ip '8'
 	option stream_idle_seconds '60'
 	option stream_backlog_bytes '32768'
+
+config sip 'sip'
+	option enabled '1'
+	option host '0.0.0.0'
+	option port '5060'
+	option advertise_host '10.10.0.2'
+	option tcp 'yes'
+	option tls_port '5061'
+	option tls_cert_file '/etc/superpeer/sip.crt'
+	option tls_key_file '/etc/superpeer/sip.key'
+	option ws_port '5066'
+	option wss_port '7443'
+	list domains 'mesh.example.org'
+	list domains 'west.example.org'
+	option auth 'digest'
+	option realm 'mesh.example.org'
+	list digest_algorithms 'MD5'
+	option digest_check_uri '0'
+	option users_file '/etc/superpeer/sip_users'
+	option min_expires_seconds '60'
+	option max_expires_seconds '3600'
+	option default_expires_seconds '600'
+	option max_bindings '2048'
+	option max_bindings_per_aor '5'
+	option max_transactions '1024'
+	option max_stream_clients '64'
+	option max_stream_clients_per_ip '8'
+	option overlay_refresh_seconds '30'
+	option turn_credential_seconds '0'
+	option proxy_auth '1'
+	list peers '10.10.0.0/16'
+	list peering_sources '198.51.100.0/24'
+	list peering_sources '2001:db8:5::/48'
+	option peering_domains 'partner.example'
+	option peering_requests_per_second '5'
+	option peering_burst '10'
+	option peering_max_sources '1024'
+	option max_unauthenticated_invites '8'
+	list routes 'partner.example=198.51.100.20:5060'
+	list routes 'other.example=gw.other.example;transport=udp'
+	option default_route '192.0.2.53:5060'
+	option dns 'off'
 `;
 
-test("superpeer.init writes every overlay and relay option as its JSON key, and config check accepts it", async () => {
+test("superpeer.init writes every overlay, relay and sip option as its JSON key, and config check accepts it", async () => {
   const run = await writeJson(FULL_UCI);
   assert.is(run.code, 0, run.stderr);
   const json = run.json as Record<string, Record<string, unknown>>;
@@ -228,6 +270,45 @@ test("superpeer.init writes every overlay and relay option as its JSON key, and 
     streamIdleSeconds: 60,
     streamBacklogBytes: 32768,
   });
+  assert.equal(json.sip, {
+    enabled: true,
+    host: "0.0.0.0",
+    port: 5060,
+    advertiseHost: "10.10.0.2",
+    tcp: true,
+    tlsPort: 5061,
+    tlsCertFile: "/etc/superpeer/sip.crt",
+    tlsKeyFile: "/etc/superpeer/sip.key",
+    wsPort: 5066,
+    wssPort: 7443,
+    domains: ["mesh.example.org", "west.example.org"],
+    auth: "digest",
+    realm: "mesh.example.org",
+    digestAlgorithms: ["MD5"],
+    digestCheckUri: false,
+    usersFile: "/etc/superpeer/sip_users",
+    minExpiresSeconds: 60,
+    maxExpiresSeconds: 3600,
+    defaultExpiresSeconds: 600,
+    maxBindings: 2048,
+    maxBindingsPerAor: 5,
+    maxTransactions: 1024,
+    maxStreamClients: 64,
+    maxStreamClientsPerIp: 8,
+    overlayRefreshSeconds: 30,
+    turnCredentialSeconds: 0,
+    proxyAuth: true,
+    peers: ["10.10.0.0/16"],
+    peeringSources: ["198.51.100.0/24", "2001:db8:5::/48"],
+    peeringDomains: ["partner.example"],
+    peeringRequestsPerSecond: 5,
+    peeringBurst: 10,
+    peeringMaxSources: 1024,
+    maxUnauthenticatedInvites: 8,
+    routes: ["partner.example=198.51.100.20:5060", "other.example=gw.other.example;transport=udp"],
+    defaultRoute: "192.0.2.53:5060",
+    dns: false,
+  });
   assert.is(run.mode, 0o600, "the file may hold TURN keys: root only");
   const check = await configCheck(run.json);
   assert.is(check.code, 0, check.out);
@@ -265,6 +346,7 @@ test("superpeer.init writes nothing for the shipped superpeer.config (all option
     limits: { heapMb: 48, openFiles: 4096 },
     overlay: {},
     relay: {},
+    sip: {},
   });
   const check = await configCheck(run.json);
   assert.is(check.code, 0, check.out);
