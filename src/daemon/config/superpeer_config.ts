@@ -722,7 +722,7 @@ export const CONFIG_SCHEMA: Section = {
           pattern: /^(?:SHA-256|MD5|SHA-512-256)$/,
           patternHint: "SHA-256, MD5 or SHA-512-256",
           doc:
-            "Digest challenges offered, one WWW-Authenticate per algorithm in this order (RFC 8760); put MD5 first (or alone) for phones that read only the first challenge.",
+            "Digest challenges offered, one WWW-Authenticate per algorithm in this order (RFC 8760). Clients that read one challenge only pick differently: SIPp reads the first (give it MD5 alone), JsSIP the last (MD5 last works).",
         },
         digestCheckUri: {
           kind: "boolean",
