@@ -41,7 +41,6 @@ export {
 export {
   DEFAULT_DENIED_PEERS,
   LOOPBACK_PEERS,
-  parseIpInto,
   PeerPolicy,
   type PeerPolicyInit,
   type PeerVerdict,

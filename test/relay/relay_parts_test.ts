@@ -1,12 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ManualClock } from "../../src/core/clock.ts";
+import { parseIpInto } from "../../src/core/ip_address.ts";
 import {
   AllocationTable,
   chainCredentialStores,
   NONCE_LENGTH,
   NonceManager,
-  parseIpInto,
   PeerPolicy,
   RelayPortPool,
   ResponseCache,

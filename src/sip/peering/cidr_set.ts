@@ -6,7 +6,7 @@
  * @module
  */
 // The allocation-free address parser is the relay's (src/relay/peer_policy.ts); it is pure.
-import { parseIpInto } from "../../relay/peer_policy.ts";
+import { parseIpInto } from "../../core/ip_address.ts";
 
 interface Block {
   readonly family: 4 | 6;
