@@ -348,6 +348,8 @@ export class SipService implements Service {
       serverTransactions: element?.transactions.serverCount ?? 0,
       clientTransactions: element?.transactions.clientCount ?? 0,
       proxyContexts: element?.proxy.contextCount ?? 0,
+      registerAnswersKept: element?.answers.size ?? 0,
+      registerRetransmissionsAnswered: element?.answers.replayed ?? 0,
       streamFlows: element?.transport.flowCount ?? 0,
       overlayAors: this.#registrations?.size ?? 0,
       learnedPeers: element?.peers.learnedCount ?? 0,

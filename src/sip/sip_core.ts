@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { parseSipUri, type SipMessage, SipParseError } from "../codec/sip/mod.ts";
+import {
+  hasRfc3261Branch,
+  parseSipUri,
+  serializeSipMessage,
+  type SipMessage,
+  SipParseError,
+} from "../codec/sip/mod.ts";
+import type { StatelessAnswers } from "./stateless_answers.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ProxyGate } from "./peering/proxy_gate.ts";
 import type { SipProxy } from "./proxy/sip_proxy.ts";
@@ -37,6 +44,15 @@ export interface SipCoreComponents {
   readonly gate?: ProxyGate;
   /** Sends outside any transaction (stateless 400 and 503). */
   readonly send: (message: SipMessage, to: SipAddress) => boolean;
+  /**
+   * Sends serialized bytes; with it, REGISTER is answered statelessly (section 8.2.7) and its
+   * answer replayed to retransmissions from `answers`, without a server transaction.
+   */
+  readonly sendBytes?: (bytes: Uint8Array, to: SipAddress) => boolean;
+  /** Kept answers for the stateless REGISTER path. */
+  readonly answers?: StatelessAnswers;
+  /** Monotonic clock for `answers`. */
+  readonly now?: () => number;
   readonly isOwnUri: (uri: string) => boolean;
   readonly logger: Logger;
   readonly newTag: () => string;
@@ -89,6 +105,9 @@ export class SipCore {
       if (error instanceof SipParseError) return; // no Via to answer to
       throw error;
     }
+    if (message.method === "REGISTER" && this.#statelessRegister(message, source, destination)) {
+      return;
+    }
     const result: IncomingRequestResult = this.#c.transactions.receiveRequest(message, destination);
     switch (result.kind) {
       case "request":
@@ -124,6 +143,44 @@ export class SipCore {
         }
         return;
     }
+  }
+
+  /**
+   * A REGISTER for us with an RFC 3261 branch, answered without a transaction (RFC 3261 section
+   * 8.2.7): a retransmission (same branch, sent-by and method, section 17.2.3) gets the kept
+   * answer again. False when the request is not one for this path.
+   */
+  #statelessRegister(message: SipMessage, source: SipAddress, destination: SipAddress): boolean {
+    const { sendBytes, answers, now } = this.#c;
+    if (sendBytes === undefined || answers === undefined || now === undefined) return false;
+    let key: string;
+    try {
+      const via = message.topVia();
+      if (!hasRfc3261Branch(via) || !this.#addressedToUs(message.uri)) return false;
+      key = `${via.branch}\n${via.host}:${via.port ?? ""}\n${source.flow ?? ""}`;
+    } catch (error) {
+      if (error instanceof SipParseError) return false;
+      throw error;
+    }
+    const kept = answers.lookup(key, now());
+    if (kept !== undefined) {
+      sendBytes(kept, destination);
+      return true;
+    }
+    const result = this.#c.registrar.handle(message, { sourceIp: source.host, flow: source });
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeSipMessage(result.response);
+    } catch (error) {
+      this.#c.logger.warn("Could not serialize a REGISTER answer", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return true;
+    }
+    answers.remember(key, bytes, now());
+    sendBytes(bytes, destination);
+    this.#c.onRegister?.(result, source);
+    return true;
   }
 
   /** A response from the transport layer: to its client transaction, else a stray. */

@@ -25,6 +25,8 @@ import { ownUriTest, SuperpeerTargets } from "./proxy/superpeer_targets.ts";
 import { type Binding, BindingTable, type BindingTableInit } from "./registrar/binding_table.ts";
 import { Registrar } from "./registrar/registrar.ts";
 import { SipCore } from "./sip_core.ts";
+import { StatelessAnswers } from "./stateless_answers.ts";
+import { DEFAULT_MAX_BINDINGS } from "./registrar/constants.ts";
 import { turnHandoffHeaders, type TurnHandoffSource } from "./turn_handoff.ts";
 import { SipTransportLayer, type SipTransportLayerInit } from "./sip_transport_layer.ts";
 import { TransactionTable, type TransactionTableInit } from "./transaction/mod.ts";
@@ -99,6 +101,8 @@ export class SipElement {
   readonly registrar: Registrar<SipAddress>;
   readonly proxy: SipProxy;
   readonly core: SipCore;
+  /** Kept REGISTER answers for retransmissions (stateless registrar path). */
+  readonly answers: StatelessAnswers;
   readonly peers: SuperpeerPeers;
   readonly policy: PeeringPolicy;
   readonly #c: SipElementComponents;
@@ -188,12 +192,20 @@ export class SipElement {
       metrics,
       newTag,
     });
+    // REGISTER answered without transactions: one kept answer per recent REGISTER, about as many
+    // as there are bindings (a few hundred bytes each)
+    this.answers = new StatelessAnswers({
+      maxEntries: Math.max(1024, init.bindings?.maxBindings ?? DEFAULT_MAX_BINDINGS),
+    });
     this.core = new SipCore({ domains: init.domains }, {
       transactions: this.transactions,
       registrar: this.registrar,
       proxy: this.proxy,
       gate,
       send: (message, to) => this.transport.send(message, to),
+      sendBytes: (bytes, to) => this.transport.sendBytes(bytes, to),
+      answers: this.answers,
+      now: () => clock.monotonic(),
       isOwnUri,
       logger,
       newTag,

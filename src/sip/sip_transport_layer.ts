@@ -160,6 +160,11 @@ export class SipTransportLayer {
       this.#drop("send_failed", error);
       return false;
     }
+    return this.sendBytes(bytes, to);
+  }
+
+  /** Sends an already serialized message, as send() does. */
+  sendBytes(bytes: Uint8Array, to: SipAddress): boolean {
     if (to.flow !== undefined && this.#messageFlows.has(to.flow)) {
       // RFC 7118 section 4.2: SIP over WebSocket in text frames (SIP is UTF-8 text)
       if (!this.#messageFlows.get(to.flow)!.send(bytes, { text: true })) {
