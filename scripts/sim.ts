@@ -35,7 +35,11 @@ const runs: Array<{ name: string; scenario: Scenario; medianSessionMs?: number }
   { name: "churn 60 min", scenario: "churn", medianSessionMs: 3_600_000 },
 ];
 
-// SIM_STATS=1: totals across the ring after each scenario (messages by type, drops), for diagnosis.
+// SIM_STATS=1: totals across the ring after each scenario (messages by type, drops, and bytes by
+// message kind over the measured period: which lookups, forwarded or not, retransmitted or not),
+// for diagnosis; it decodes every datagram, so runs take about twice as long. SIM_PATHS=1 prints
+// the path of every lookup forwarded 12 times or more (each hop as live peers left before the key,
+// its age and its number of fingers).
 const stats = Deno.env.get("SIM_STATS") ? new MetricsRegistry() : undefined;
 function printStats(registry: MetricsRegistry): void {
   for (const family of registry.collect()) {
@@ -64,13 +68,27 @@ for (const run of runs) {
     lookups,
     records: 200,
     ...(run.medianSessionMs ? { medianSessionMs: run.medianSessionMs, churnMs } : {}),
-    ...(stats ? { metrics: stats } : {}),
+    ...(stats ? { metrics: stats, byteStats: true } : {}),
     onProgress: (line) =>
       console.error(`  ${run.name}: ${line} (${(performance.now() / 1000).toFixed(0)} s)`),
   });
   if (stats) {
     printStats(stats);
     console.error(`  failure reasons ${JSON.stringify(result.failureReasons)}`);
+    // Bytes by kind over the measured period, per live node per second, largest first.
+    const perNodeSecond = result.maintenanceBytesPerNodePerSecond /
+      Math.max(1, Object.values(result.bytesByKind ?? {}).reduce((a, v) => a + v.bytes, 0));
+    for (
+      const [kind, v] of Object.entries(result.bytesByKind ?? {}).sort((a, b) =>
+        b[1].bytes - a[1].bytes
+      )
+    ) {
+      console.error(
+        `  bytes ${kind}: ${v.bytes} in ${v.datagrams} datagrams (${
+          (v.bytes * perNodeSecond).toFixed(1)
+        } B/s/node, ${(v.bytes / Math.max(1, v.datagrams)).toFixed(0)} B each)`,
+      );
+    }
   }
   results.push({ ...result, name: run.name });
   const pct = (n: number) => `${((100 * n) / Math.max(1, result.lookups)).toFixed(1)} %`;

@@ -3,7 +3,15 @@
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { MetricsRegistry } from "../../src/core/metrics.ts";
-import type { DatagramAddress } from "../../src/core/transport.ts";
+import type { DatagramAddress, DatagramTransport } from "../../src/core/transport.ts";
+import { decodeEnvelope } from "../../src/codec/overlay/envelope.ts";
+import { decodeFrame } from "../../src/codec/overlay/frame.ts";
+import { messageName, peekMessageCode } from "../../src/codec/overlay/message_body.ts";
+import { MessageCode } from "../../src/codec/overlay/constants.ts";
+import type { Destination } from "../../src/codec/overlay/destination.ts";
+import { bytesToHex as hex } from "../../src/core/hex.ts";
+import { nodeIdFromPublicKey } from "../../src/identity/node_key.ts";
+import { idToBigInt } from "../../src/overlay/ring.ts";
 import type { NodeKey } from "../../src/identity/node_key.ts";
 import { nodeKeyFromSeed } from "./fixed_keys.ts";
 import { OpenAdmission } from "../../src/identity/admission.ts";
@@ -68,6 +76,11 @@ export interface ClusterOptions {
   readonly onDelivered?: (code: number, hops: number) => void;
   /** One registry shared by every node (totals across the ring); default: one per node. */
   readonly metrics?: MetricsRegistry;
+  /**
+   * Count bytes sent by message type into `byteStats` (decodes every datagram: diagnosis only).
+   * @default false
+   */
+  readonly byteStats?: boolean;
 }
 
 /** A simulated overlay: nodes, network and virtual clock. */
@@ -77,7 +90,15 @@ export class OverlayCluster {
   readonly network: MemoryNetwork;
   readonly nodes: ClusterNode[] = [];
   readonly random: () => number;
+  /**
+   * With `byteStats`: bytes sent by kind of datagram ("ack", "fragment", a message's type name,
+   * "+fwd" when a peer forwards it rather than originating or answering it, "+re" for a
+   * retransmission), and datagrams of each.
+   */
+  readonly byteStats = new Map<string, { bytes: number; datagrams: number }>();
   readonly #options: ClusterOptions;
+  readonly #senderIds = new Map<string, string>();
+  readonly #purposes = new Map<string, string>();
   #next = 1;
 
   constructor(options: ClusterOptions) {
@@ -102,9 +123,12 @@ export class OverlayCluster {
   add(bootstrap: readonly DatagramAddress[] = []): ClusterNode {
     const n = this.#next++;
     const address = { host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 6084 };
-    const transport = this.network.attach(address);
+    const attached = this.network.attach(address);
     // Keys from the run's PRNG: the same seed gives the same ring.
     const key = nodeKeyFromSeed(Buffer.from(this.randomBytes(32)).toString("hex"));
+    const transport = this.#options.byteStats || Deno.env.get("SIM_PATHS")
+      ? this.#counting(attached, key)
+      : attached;
     const store = new LocalStore({ kinds: DEFAULT_KINDS, clock: this.clock });
     const node = new OverlayNode({
       overlayId: 0x51a1,
@@ -138,6 +162,83 @@ export class OverlayCluster {
     this.nodes.push(member);
     void node.start();
     return member;
+  }
+
+  /** Wraps a transport to count its datagrams by kind into byteStats. */
+  #counting(inner: DatagramTransport, key: NodeKey): DatagramTransport {
+    const seen = new WeakSet<Uint8Array>();
+    const count = (bytes: Uint8Array) => {
+      let kind = "undecodable";
+      try {
+        const frame = decodeFrame(bytes);
+        if (frame.type !== "message") kind = frame.type;
+        else {
+          const envelope = decodeEnvelope(frame.envelope);
+          const code = peekMessageCode(envelope.body) ?? -1;
+          kind = messageName(code);
+          const txid = hex(envelope.transactionId);
+          if (code === MessageCode.RouteQueryReq) {
+            // Which lookup: the partition check routes to the sender's own id, stabilisation to
+            // the id right after it, a finger refresh to a random point.
+            const sender = this.#senderIds.get(hex(envelope.senderKey)) ??
+              hex(nodeIdFromPublicKey(envelope.senderKey));
+            this.#senderIds.set(hex(envelope.senderKey), sender);
+            const dest = envelope.destinations[0];
+            const to = dest && dest.type !== "opaque" ? idToBigInt(dest.id) : -1n;
+            const from = BigInt(`0x${sender}`);
+            const purpose = to === from ? "partition" : to === from + 1n ? "stabilise" : "finger";
+            if (this.#purposes.size >= 1_000_000) this.#purposes.clear(); // diagnosis: bounded
+            this.#purposes.set(txid, purpose);
+            kind += `(${purpose})`;
+          } else if (
+            code === MessageCode.FetchReq && frame.via.length >= 12 && Deno.env.get("SIM_PATHS")
+          ) {
+            this.#printPath(frame.via, envelope.destinations[0]);
+          } else if (code === MessageCode.RouteQueryAns) {
+            kind += `(${this.#purposes.get(txid) ?? "?"})`;
+          }
+          if (hex(key.publicKeyRaw) !== hex(envelope.senderKey)) kind += "+fwd";
+        }
+      } catch {
+        // counted as undecodable
+      }
+      if (seen.has(bytes)) kind += "+re";
+      seen.add(bytes);
+      const entry = this.byteStats.get(kind) ?? { bytes: 0, datagrams: 0 };
+      entry.bytes += bytes.length;
+      entry.datagrams++;
+      this.byteStats.set(kind, entry);
+    };
+    return {
+      local: inner.local,
+      send: (bytes, to) => {
+        count(bytes);
+        inner.send(bytes, to);
+      },
+      onDatagram: (handler) => inner.onDatagram(handler),
+      close: () => inner.close(),
+    };
+  }
+
+  /** SIM_PATHS=1: a long lookup's path as ranks before the key (live peers between hop and key). */
+  #printPath(via: readonly Destination[], dest: Destination | undefined): void {
+    if (dest === undefined || dest.type === "opaque") return;
+    const key = idToBigInt(dest.id);
+    const ring = 1n << 128n;
+    const ids = this.live().map((n) => idToBigInt(n.key.nodeId));
+    const byId = new Map(this.nodes.map((n) => [hex(n.key.nodeId), n]));
+    const rank = (id: bigint) => {
+      const d = (key - id + ring) % ring;
+      return ids.filter((x) => (key - x + ring) % ring < d).length;
+    };
+    const hops = via.map((v) => {
+      if (v.type === "opaque") return "?";
+      const n = byId.get(hex(v.id));
+      const age = n ? Math.round((this.clock.monotonic() - n.joinedAt) / 1000) : -1;
+      const fingers = n ? n.node.table.fingers().filter((f) => f !== undefined).length : -1;
+      return `${rank(idToBigInt(v.id))}(${n?.alive ? "" : "dead,"}${age}s,f${fingers})`;
+    });
+    print(`path t=${Math.round(this.clock.monotonic() / 1000)} ${hops.join(" ")}`);
   }
 
   /** Crashes a node: no Leave, its socket just goes quiet (an access point losing power). */

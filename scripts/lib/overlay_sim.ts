@@ -26,6 +26,8 @@ export interface SimOptions {
   readonly latencyMs?: [number, number];
   /** Totals across the ring (messages by type, drops), for diagnosis. */
   readonly metrics?: MetricsRegistry;
+  /** Count bytes by message type over the measured period (slower: decodes every datagram). */
+  readonly byteStats?: boolean;
   /** Progress lines for long runs (the ring's growth). */
   readonly onProgress?: (line: string) => void;
 }
@@ -51,6 +53,8 @@ export interface SimResult {
   readonly wallSeconds: number;
   /** Why lookups failed, by reason. */
   readonly failureReasons: Record<string, number>;
+  /** With `byteStats`: bytes and datagrams sent by kind over the measured period. */
+  readonly bytesByKind?: Record<string, { bytes: number; datagrams: number }>;
 }
 
 /**
@@ -83,6 +87,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       fingerRefreshMs: 10_000,
     },
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.byteStats ? { byteStats: true } : {}),
     onDelivered: (code, h) => {
       if (countingHops && code === MessageCode.FetchReq) hops.push(h);
     },
@@ -116,6 +121,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 
   let bytesBefore = totalBytes(cluster);
   let windowStart = cluster.clock.monotonic();
+  const snapshot = () => new Map([...cluster.byteStats].map(([k, v]) => [k, { ...v }]));
+  let kindsBefore = snapshot();
   let recordsLostBeforeRefresh = 0;
   let recordsLostAfterRefresh = 0;
   let minCopiesBeforeFailure = 0;
@@ -147,6 +154,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     ).length;
     bytesBefore = totalBytes(cluster);
     windowStart = cluster.clock.monotonic();
+    kindsBefore = snapshot();
   }
 
   const latencies: number[] = [];
@@ -274,6 +282,11 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     ? (totalBytes(cluster) - bytesBefore) / Math.max(1, cluster.live().length) /
       Math.max(1, seconds)
     : quietMaintenance;
+  const bytesByKind: Record<string, { bytes: number; datagrams: number }> = {};
+  for (const [kind, v] of cluster.byteStats) {
+    const b = kindsBefore.get(kind) ?? { bytes: 0, datagrams: 0 };
+    bytesByKind[kind] = { bytes: v.bytes - b.bytes, datagrams: v.datagrams - b.datagrams };
+  }
   const sorted = [...latencies].sort((a, b) => a - b);
   const histogram: number[] = [];
   for (const h of hops) histogram[h] = (histogram[h] ?? 0) + 1;
@@ -296,6 +309,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     successOverTime,
     wallSeconds: (performance.now() - started) / 1000,
     failureReasons,
+    ...(options.byteStats ? { bytesByKind } : {}),
   };
 }
 
