@@ -231,6 +231,15 @@ export class OverlayMessenger {
     }
   }
 
+  /**
+   * Stops retransmitting to a neighbour found dead (its probe went unanswered): what was queued for
+   * it is dropped as a hop failure would drop it, without waiting for the last RTO. It stays
+   * routed around until it acknowledges something again.
+   */
+  forgetPeer(address: DatagramAddress): void {
+    this.#hop.forget(address);
+  }
+
   /** Requests in flight. */
   get pendingRequests(): number {
     return this.#requests.size;
@@ -358,12 +367,12 @@ export class OverlayMessenger {
     const datagrams = fragmentFrame(frame, transactionId);
     if (datagrams.length === 1) {
       // A message frame ends with its 64-byte signature, whose first 8 bytes are the ACK id.
-      this.#hop.track(
-        { id: frame.subarray(frame.length - 64, frame.length - 56), offset: 0 },
-        frame,
-        to,
-        now,
-      );
+      const key = { id: frame.subarray(frame.length - 64, frame.length - 56), offset: 0 };
+      // An end-to-end retry along the same first hop while that hop is still retransmitting the
+      // same datagram adds nothing: its RTO schedule goes on (restarting it kept a dead hop from
+      // ever failing, at about a datagram a second for the request's whole lifetime).
+      if (this.#hop.has(key, to)) return;
+      this.#hop.track(key, frame, to, now);
       this.#transmit(frame, to);
     } else {
       for (const datagram of datagrams) {

@@ -929,6 +929,7 @@ export class OverlayNode {
     if (!this.table.remove(peer.hex)) return;
     this.#liveness.delete(peer.hex);
     if (reason !== "left") {
+      this.messenger.forgetPeer(peer.address);
       if (this.#dropped.size >= MAX_DROPPED_REMEMBERED) {
         this.#dropped.delete(this.#dropped.keys().next().value!);
       }

@@ -179,6 +179,11 @@ export class HopSender {
     return evicted;
   }
 
+  /** Whether the datagram `key` to `to` is still awaiting its ACK. */
+  has(key: HopKey, to: DatagramAddress): boolean {
+    return this.#pending.has(keyOf(formatAddress(to), key.id, key.offset));
+  }
+
   /**
    * Handles an ACK frame from `from`. Only the neighbour the datagram was sent to can acknowledge
    * it: an ACK naming the same id from any other address is ignored. Returns whether it matched.
