@@ -123,6 +123,8 @@ export class OverlayMessenger {
     const since = this.#unacked.get(formatAddress(peer.address));
     return since !== undefined && this.#c.clock.monotonic() - since >= SUSPECT_AFTER_MS;
   };
+  /** When each neighbour last acknowledged a datagram (monotonic ms), newest last. */
+  readonly #acked = new Map<string, number>();
   readonly #maxLearned: number;
   readonly #selfHex: string;
   #timer: Cancel | undefined;
@@ -238,6 +240,11 @@ export class OverlayMessenger {
    */
   forgetPeer(address: DatagramAddress): void {
     this.#hop.forget(address);
+  }
+
+  /** When the peer at `address` last acknowledged a datagram of ours (monotonic ms), if we know. */
+  lastAcked(address: DatagramAddress): number | undefined {
+    return this.#acked.get(formatAddress(address));
   }
 
   /** Requests in flight. */
@@ -400,10 +407,17 @@ export class OverlayMessenger {
       return;
     }
     switch (frame.type) {
-      case "ack":
+      case "ack": {
         this.#hop.acknowledge(from, frame.id, frame.offset);
-        this.#unacked.delete(formatAddress(from));
+        const key = formatAddress(from);
+        this.#unacked.delete(key);
+        this.#acked.delete(key);
+        this.#acked.set(key, this.#c.clock.monotonic());
+        if (this.#acked.size > this.#maxLearned) {
+          this.#acked.delete(this.#acked.keys().next().value!);
+        }
         return;
+      }
       case "fragment": {
         this.#transmit(
           encodeFrame({ type: "ack", id: frame.transactionId, offset: frame.offset }),

@@ -825,10 +825,18 @@ export class OverlayNode {
     }
   }
 
+  /**
+   * One finger per round, in turn. A finger that is alive stays: it acknowledged something of ours
+   * within the last round, or it answers a Ping. Only a missing or dead finger costs a
+   * lookup (a RouteQuery over about log N hops each way: most of the bytes of a ring under churn
+   * went to refreshing fingers that were fine).
+   */
   async #refreshFinger(): Promise<void> {
     if (!this.#running || this.table.peers().length === 0) return;
     const index = this.#nextFinger;
     this.#nextFinger = (this.#nextFinger + 1) % this.table.fingerCount;
+    const current = this.table.fingers()[index];
+    if (current !== undefined && await this.#fingerAlive(current)) return;
     const arc = this.table.fingerArc(index);
     const target = randomInRange(arc.start, arc.length, this.#c.randomBytes);
     try {
@@ -846,6 +854,31 @@ export class OverlayNode {
       }
     } catch {
       // A failed refresh leaves the old finger; stabilisation prunes dead peers.
+    }
+  }
+
+  /** Whether a finger is alive: an ACK from it within the last round, or else its answer to a Ping. */
+  async #fingerAlive(finger: PeerRef): Promise<boolean> {
+    const interval = this.#init.fingerRefreshMs ?? 10_000;
+    const acked = this.messenger.lastAcked(finger.address);
+    if (acked !== undefined && this.#c.clock.monotonic() - acked < interval) {
+      return true;
+    }
+    try {
+      await this.messenger.request({ type: "node", id: finger.nodeId }, {
+        code: MessageCode.PingReq,
+        padding: new Uint8Array(0),
+      }, { directTo: finger.address, signal: this.#timeout(PROBE_MS) });
+      return true;
+    } catch (error) {
+      if (
+        error instanceof OverlayRequestError &&
+        (error.reason === "timeout" || error.reason === "aborted")
+      ) {
+        if (this.table.get(finger.hex) !== undefined) this.#dropPeer(finger, "timeout");
+        return false;
+      }
+      return true; // it answered, if only with an error
     }
   }
 
