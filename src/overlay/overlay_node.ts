@@ -7,6 +7,7 @@ import { ErrorCode, MessageCode } from "../codec/overlay/constants.ts";
 import type { Destination } from "../codec/overlay/destination.ts";
 import type { MessageBody } from "../codec/overlay/message_body.ts";
 import type { PeerInfo } from "../codec/overlay/messages/peer.ts";
+import { UpdateType } from "../codec/overlay/messages/update.ts";
 import {
   encodeStoredDataToBeSigned,
   type KindData,
@@ -75,6 +76,8 @@ const ANSWERED_ONLY_WHEN_JOINED: ReadonlySet<number> = new Set([
   MessageCode.RouteQueryReq,
   MessageCode.AppAttachReq,
 ]);
+/** Lean Updates (no lists: the view is unchanged) a neighbour gets between two full ones. */
+export const LEAN_UPDATES_BETWEEN_FULL = 2;
 /** How long a neighbour has to answer a stabilisation Update before it is dropped. */
 export const PROBE_MS = 5_000;
 /**
@@ -139,6 +142,13 @@ export class OverlayNode {
   /** Delay before the next join round while outside the ring: doubles from stabilizeMinMs. */
   #joinRetryMs: number;
   #joinRetry: Cancel | undefined;
+  /**
+   * The neighbour lists each neighbour last acknowledged from us (hex id -> view key), and how many
+   * lean Updates it has had since: an unchanged view is not sent again every round.
+   */
+  readonly #sentViews = new Map<string, { view: string; lean: number }>();
+  /** The nearest successor and predecessor each peer last announced to us, for #correct. */
+  readonly #heardViews = new Map<string, { successor?: Uint8Array; predecessor?: Uint8Array }>();
   /** Neighbours with a probe in flight (hex ids). */
   readonly #probing = new Set<string>();
   /** Which of the farther neighbours this round's extra probe goes to. */
@@ -553,8 +563,24 @@ export class OverlayNode {
           for (const info of [...body.predecessors, ...body.successors, ...body.fingers]) {
             this.#addPeer(info);
           }
+          const senderHex = hex(sender);
+          // A lean Update (peer-ready, no lists) says the sender's view is the one it last sent.
+          // (A correction lists the sender itself first: no view of its neighbours to check.)
+          const correction = body.successors[0] !== undefined &&
+            hex(body.successors[0].nodeId) === senderHex;
+          if (body.updateType !== UpdateType.PeerReady && !correction) {
+            this.#heardViews.delete(senderHex);
+            if (this.#heardViews.size >= MAX_DROPPED_REMEMBERED) {
+              this.#heardViews.delete(this.#heardViews.keys().next().value!);
+            }
+            this.#heardViews.set(senderHex, {
+              ...(body.successors[0] ? { successor: body.successors[0].nodeId } : {}),
+              ...(body.predecessors[0] ? { predecessor: body.predecessors[0].nodeId } : {}),
+            });
+          }
+          const view = correction ? undefined : this.#heardViews.get(senderHex);
           const peer = this.#addPeer({ nodeId: sender, addresses: [] }, request);
-          if (peer) this.#correct(peer, body.successors[0]?.nodeId, body.predecessors[0]?.nodeId);
+          if (peer && view) this.#correct(peer, view.successor, view.predecessor);
           // RFC 6940 section 10.5 step 7: an Update from the admitting peer puts a joining peer in
           // the ring, even when the Join's answer was lost on the way back.
           if (!this.#joined && this.table.successors().length > 0) {
@@ -749,6 +775,9 @@ export class OverlayNode {
     for (const hexId of this.#liveness.keys()) {
       if (this.table.get(hexId) === undefined) this.#liveness.delete(hexId);
     }
+    for (const hexId of this.#sentViews.keys()) {
+      if (this.table.get(hexId) === undefined) this.#sentViews.delete(hexId);
+    }
     // Silence is judged for the peers probed every round; the others are judged by their probe
     // (a round can last long, and a turn in the rotation several rounds).
     for (const peer of immediate.values()) {
@@ -786,13 +815,20 @@ export class OverlayNode {
   async #probe(peer: PeerRef): Promise<void> {
     if (this.table.get(peer.hex) === undefined || this.#probing.has(peer.hex)) return;
     this.#probing.add(peer.hex);
+    // The lists go out when they differ from what this neighbour last acknowledged from us, and
+    // every LEAN_UPDATES_BETWEEN_FULL + 1st time anyway (its table may have lost entries that ours
+    // would refill); otherwise a lean Update: the same probe in about half the bytes.
+    const view = [...this.table.predecessors(), ...this.table.successors()]
+      .map((p) => `${p.hex}@${p.address.host}:${p.address.port}`).join(",");
+    const sent = this.#sentViews.get(peer.hex);
+    const lean = sent !== undefined && sent.view === view && sent.lean < LEAN_UPDATES_BETWEEN_FULL;
     try {
       await this.messenger.request({ type: "node", id: peer.nodeId }, {
         code: MessageCode.UpdateReq,
         uptime: Math.floor((this.#c.clock.monotonic() - this.#startedAt) / 1000),
-        updateType: 2,
-        predecessors: this.#infos(this.table.predecessors()),
-        successors: this.#infos(this.table.successors()),
+        updateType: lean ? UpdateType.PeerReady : UpdateType.Neighbors,
+        predecessors: lean ? [] : this.#infos(this.table.predecessors()),
+        successors: lean ? [] : this.#infos(this.table.successors()),
         fingers: [],
       }, {
         // The probe is about the direct link: never routed around it.
@@ -800,6 +836,7 @@ export class OverlayNode {
         signal: this.#timeout(PROBE_MS),
       });
       this.#heard(peer.hex);
+      this.#sentViews.set(peer.hex, { view, lean: lean ? sent.lean + 1 : 0 });
     } catch (error) {
       if (
         error instanceof OverlayRequestError &&
@@ -1005,15 +1042,29 @@ export class OverlayNode {
       (itsPredecessor === undefined ||
         clockwise(bestBefore.id, peer.id) < clockwise(idToBigInt(itsPredecessor), peer.id));
     if (!wrongSuccessor && !wrongPredecessor) return;
+    // The better peer we found may be a finger, not in our neighbour lists: send it along (after
+    // us: a correction lists its sender first).
+    const withBest = (best: PeerRef | undefined, list: readonly PeerRef[], max: number) =>
+      [this.table.self, ...(best && best !== this.table.self ? [best] : []), ...list]
+        .filter((p, i, all) => all.findIndex((q) => q.hex === p.hex) === i)
+        .slice(0, max + 2);
     void this.messenger.request({ type: "node", id: peer.nodeId }, {
       code: MessageCode.UpdateReq,
       uptime: Math.floor((this.#c.clock.monotonic() - this.#startedAt) / 1000),
       updateType: 2,
       predecessors: this.#infos(
-        [this.table.self, ...this.table.predecessors()].slice(0, this.table.maxPredecessors + 1),
+        withBest(
+          wrongPredecessor ? bestBefore : undefined,
+          this.table.predecessors(),
+          this.table.maxPredecessors,
+        ),
       ),
       successors: this.#infos(
-        [this.table.self, ...this.table.successors()].slice(0, this.table.maxSuccessors + 1),
+        withBest(
+          wrongSuccessor ? bestAfter : undefined,
+          this.table.successors(),
+          this.table.maxSuccessors,
+        ),
       ),
       fingers: [],
     }, { directTo: peer.address }).catch(() => {}); // directly: it may not be in our table
