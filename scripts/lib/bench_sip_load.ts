@@ -12,8 +12,8 @@
 //    the first bad rate;
 // 3. hold: a fresh server, the best rate held longer than Timer J (32 s), so that every finished
 //    UDP transaction the server keeps is still there at the end: a rate the server only bursts
-//    (its transaction table fills) fails here. A failed hold is retried at half the rate, a few
-//    times. The hold gives the "sustained" figure, SIPp's response times and the memory after.
+//    (its transaction table fills) fails here. A failed hold is retried lower (nextHoldRate), a
+//    few times. The hold gives the "sustained" figure, SIPp's response times and memory after.
 // Every step is bounded in calls and time and stops at the first failed call; only 127.0.0.1.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,6 +32,7 @@ import {
   writeSuperpeerUsers,
 } from "./bench_sip_load_servers.ts";
 import {
+  killAllSipp,
   loadAverage,
   probeRegister,
   quantile,
@@ -239,6 +240,7 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
 
   const started = performance.now();
   const interrupted = () => {
+    killAllSipp();
     killAllSip();
     Deno.exit(130);
   };
@@ -257,7 +259,8 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
       `  plan: search ${plan.stepS} s steps at ${plan.registerRates.join("/")} REGISTER/s and ` +
         `${plan.callRates.join("/")} calls/s${plan.bisect ? " + one step between" : ""}, ` +
         `stop at the first failed call or when SIPp gets below ${KEEP_UP * 100} % of the rate; ` +
-        `hold the best for ${plan.holdS} s on a fresh server (up to ${plan.holds} tries, halving); ` +
+        `hold the best for ${plan.holdS} s on a fresh server (up to ${plan.holds} tries, lower ` +
+        `each time); ` +
         `probe ${plan.probeCount} REGISTERs one at a time; ${plan.users} users`,
     );
     print(
@@ -274,6 +277,7 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
   } finally {
     Deno.removeSignalListener("SIGINT", interrupted);
     Deno.removeSignalListener("SIGTERM", interrupted);
+    killAllSipp();
     killAllSip();
     await rm(dir, { recursive: true, force: true });
   }
@@ -435,7 +439,7 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
             : Number(status.serverTransactions ?? NaN);
           break;
         }
-        rate = Math.max(1, Math.round(rate / 2));
+        rate = nextHoldRate(rate, r.succeeded);
       }
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
@@ -461,15 +465,29 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
   }
 }
 
+/** Timer J (64 x T1): how long a finished UDP transaction stays in superpeer's table. */
+const TIMER_J_S = 32;
+
+/**
+ * The rate of the next hold after one failed: what its successful calls make over Timer J (95 %
+ * of it), at most 0.8x the failed rate and at least 1/8 of it. A server whose transaction table
+ * filled after `succeeded` calls sustains about succeeded / 32 s; one that ran out of CPU late in
+ * the hold is retried a little lower.
+ */
+function nextHoldRate(rate: number, succeeded: number): number {
+  const byTable = Math.floor((0.95 * succeeded) / TIMER_J_S);
+  return Math.max(1, Math.round(Math.max(rate / 8, Math.min(rate * 0.8, byTable))));
+}
+
 function describeStep(r: StepResult, seconds: number): string {
   const causes = Object.entries(r.causes).map(([k, v]) => `${k} ${v}`).join(", ");
   return `${r.rate}/s x ${seconds} s: ${r.succeeded}/${r.calls} ok, ${r.failed} failed${
     causes ? ` (${causes})` : ""
-  }${r.aborted ? " (stopped at the first failure)" : ""}, achieved ${
-    r.achieved.toFixed(0)
-  }/s, ${r.retransmissions} retransmissions, load ${r.load1.toFixed(2)}${
-    r.note ? `; ${r.note}` : ""
-  }`;
+  }${
+    r.aborted ? ` (stopped at the first failure, ${r.unfinished} calls unfinished)` : ""
+  }, achieved ${r.achieved.toFixed(0)}/s, ${r.retransmissions} retransmissions, load ${
+    r.load1.toFixed(2)
+  }${r.note ? `; ${r.note}` : ""}`;
 }
 
 // ---- figures ---------------------------------------------------------------------------------

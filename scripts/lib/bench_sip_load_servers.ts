@@ -54,11 +54,13 @@ globalThis.addEventListener("unload", killAllSip);
 /** SIGKILLs every server this module started that still runs. */
 export function killAllSip(): void {
   for (const child of running) {
+    const workers = childrenOf(child.pid);
     try {
       child.kill("SIGKILL");
     } catch {
       // already gone
     }
+    killStragglers(workers);
   }
   running.clear();
 }

@@ -31,6 +31,8 @@ export interface StepResult {
   readonly calls: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** Calls neither succeeded nor failed: not started or still running when the step stopped. */
+  readonly unfinished: number;
   /** Failed calls by SIPp's cause (only the causes that occurred). */
   readonly causes: Readonly<Record<string, number>>;
   readonly retransmissions: number;
@@ -56,6 +58,28 @@ const FAILURE_CAUSES = [
   "FailedOutboundCongestion",
 ];
 
+/** SIPp processes running: SIGKILLed on exit or interrupt, so an aborted bench leaves none. */
+const live = new Set<Deno.ChildProcess>();
+globalThis.addEventListener("unload", killAllSipp);
+
+/** SIGKILLs every SIPp this module started that still runs. */
+export function killAllSipp(): void {
+  for (const child of live) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+function tracked(child: Deno.ChildProcess): Deno.ChildProcess {
+  live.add(child);
+  child.status.then(() => live.delete(child), () => live.delete(child));
+  return child;
+}
+
 /** The 1-minute load average of the machine. */
 export function loadAverage(): number {
   try {
@@ -76,7 +100,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   // Every call of a healthy server ends within seconds; a lost request is retransmitted for up
   // to ~11 s (T1 500 ms doubling, 5 retransmissions) before SIPp counts it as failed.
   const deadlineS = options.seconds + 20;
-  const child = new Deno.Command(SIPP, {
+  const child = tracked(new Deno.Command(SIPP, {
     args: [
       `127.0.0.1:${options.port}`,
       "-sf",
@@ -113,7 +137,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     stdin: "null",
     stdout: "null",
     stderr: "piped",
-  }).spawn();
+  }).spawn());
   const stderrText = new Response(child.stderr).text();
   const started = performance.now();
   let aborted = false;
@@ -146,12 +170,18 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     ? (performance.now() - started) / 1000
     : epoch("CurrentTime") - epoch("StartTime");
   const succeeded = n("SuccessfulCall");
-  const failed = n("FailedCall") + (aborted ? Math.max(0, calls - succeeded - n("FailedCall")) : 0);
+  const counted = n("FailedCall");
+  // SIPp ended badly without counting a failure (killed at the deadline, aborted): every call
+  // that did not succeed failed.
+  const failed = status.code !== 0 && !aborted && counted === 0 && succeeded < calls
+    ? calls - succeeded
+    : counted;
   return {
     rate: options.rate,
     calls,
     succeeded,
-    failed: status.code !== 0 && failed === 0 && succeeded < calls ? calls - succeeded : failed,
+    failed,
+    unfinished: Math.max(0, calls - succeeded - failed),
     causes,
     retransmissions: n("Retransmissions"),
     achieved: elapsedS > 0 ? succeeded / elapsedS : 0,
@@ -160,7 +190,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     aborted,
     exitCode: status.code,
     load1: loadAverage(),
-    note: status.code === 0 || aborted ? "" : lastLines(stderr),
+    note: failed === 0 && status.code === 0 ? "" : failureNote(stderr),
   };
 }
 
@@ -202,7 +232,7 @@ export async function runOnce(
 
 /** A SIPp UAS answering `calls` calls on `localPort` (killed by the caller when done). */
 export function startUas(port: number, localPort: number, calls: number, seconds: number) {
-  return new Deno.Command(SIPP, {
+  return tracked(new Deno.Command(SIPP, {
     args: [
       `127.0.0.1:${port}`,
       "-sf",
@@ -224,7 +254,15 @@ export function startUas(port: number, localPort: number, calls: number, seconds
     stdin: "null",
     stdout: "null",
     stderr: "null",
-  }).spawn();
+  }).spawn());
+}
+
+/** The first error response SIPp complained about, else its last lines. */
+function failureNote(stderr: string): string {
+  const response = /SIP\/2\.0 [3-6]\d\d [^\r\n]*/.exec(stderr)?.[0];
+  const request = /unexpected message[^\r\n]*|Aborting call[^\r\n]*/i.exec(stderr)?.[0];
+  if (response !== undefined) return `first error: ${response}`;
+  return request !== undefined ? request.slice(0, 300) : lastLines(stderr);
 }
 
 function lastLines(text: string): string {
