@@ -81,6 +81,16 @@ test("HopSender.acknowledge() ignores an ACK from an address the datagram was no
   assert.is(hops.counters.acked, 2);
 });
 
+test("HopSender.has() tells whether a datagram still awaits its ACK from that neighbour", () => {
+  const hops = new HopSender();
+  hops.track({ id: id(1), offset: 0 }, datagram(1), A, 0);
+  assert.ok(hops.has({ id: id(1), offset: 0 }, A));
+  assert.not.ok(hops.has({ id: id(1), offset: 0 }, B), "another neighbour");
+  assert.not.ok(hops.has({ id: id(1), offset: 1 }, A), "another fragment");
+  hops.acknowledge(A, id(1), 0);
+  assert.not.ok(hops.has({ id: id(1), offset: 0 }, A), "acknowledged");
+});
+
 test("HopSender.acknowledge() matches the fragment offset as well as the id", () => {
   const hops = new HopSender();
   hops.track({ id: id(7), offset: 0 }, datagram(1), A, 0);
