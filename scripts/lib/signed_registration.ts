@@ -1,10 +1,9 @@
 // A SIP-REGISTRATION value as a serving peer stores it (RFC 7904: a dictionary entry keyed by the
 // peer's node id), signed with the peer's key. Shared by the simulator and the overlay tests.
 import type { StoredData } from "../../src/codec/overlay/messages/stored_data.ts";
-import { encodeStoredDataToBeSigned } from "../../src/codec/overlay/messages/stored_data.ts";
 import type { NodeKey } from "../../src/identity/node_key.ts";
-import { SignatureDomain, signInDomain } from "../../src/identity/signatures.ts";
 import { SIP_REGISTRATION } from "../../src/overlay/storage/kinds.ts";
+import { signStoredValue } from "../../src/overlay/storage/signed_value.ts";
 
 /** The signed registration of `contact` at `resource`, stored at `nowMs` (wall-clock ms). */
 export function signedRegistration(
@@ -14,17 +13,11 @@ export function signedRegistration(
   nowMs: number,
   lifetime = 3600,
 ): StoredData {
-  const storageTime = Math.floor(nowMs / 1000);
   const value = {
     model: "dictionary" as const,
     key: key.nodeId,
     exists: true,
     data: new TextEncoder().encode(contact),
   };
-  const sig = signInDomain(
-    key.privateKey,
-    SignatureDomain.StoredData,
-    encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
-  );
-  return { storageTime, lifetime, value, signature: { signerKey: key.publicKeyRaw, sig } };
+  return signStoredValue(key, resource, SIP_REGISTRATION.id, value, { nowMs, lifetime });
 }

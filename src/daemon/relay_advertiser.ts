@@ -6,7 +6,6 @@
  * @module
  */
 import type { KindData } from "../codec/overlay/messages/stored_data.ts";
-import { encodeStoredDataToBeSigned } from "../codec/overlay/messages/stored_data.ts";
 import {
   encodeTurnServiceValue,
   type TurnServiceTransport,
@@ -18,10 +17,10 @@ import { type Cancel, type Scheduler, systemScheduler } from "../core/scheduler.
 import type { Service } from "../core/service.ts";
 import type { DatagramAddress } from "../core/transport.ts";
 import type { NodeKey } from "../identity/node_key.ts";
-import { SignatureDomain, signInDomain } from "../identity/signatures.ts";
 import { addressToTransport } from "../overlay/overlay_node.ts";
 import { nodeMultipleResourceId } from "../overlay/storage/access_control.ts";
 import { TURN_SERVICE } from "../overlay/storage/kinds.ts";
+import { signStoredValue } from "../overlay/storage/signed_value.ts";
 
 /** The overlay operations the advertiser uses (OverlayNode has them). */
 export interface OverlayPublisher {
@@ -237,8 +236,6 @@ export class RelayAdvertiser implements Service {
   }
 
   #kindData(d: number, addresses: readonly AdvertisedAddress[]): KindData {
-    const resource = this.#resource(d);
-    const storageTime = Math.floor(this.#c.clock.now() / 1000);
     const value = {
       model: "single" as const,
       exists: true,
@@ -250,20 +247,15 @@ export class RelayAdvertiser implements Service {
         })),
       }),
     };
-    const sig = signInDomain(
-      this.#c.key.privateKey,
-      SignatureDomain.StoredData,
-      encodeStoredDataToBeSigned(resource, TURN_SERVICE.id, storageTime, value),
-    );
     return {
       kind: TURN_SERVICE.id,
       generation: 0,
-      values: [{
-        storageTime,
-        lifetime: this.#lifetime,
-        value,
-        signature: { signerKey: this.#c.key.publicKeyRaw, sig },
-      }],
+      values: [
+        signStoredValue(this.#c.key, this.#resource(d), TURN_SERVICE.id, value, {
+          nowMs: this.#c.clock.now(),
+          lifetime: this.#lifetime,
+        }),
+      ],
     };
   }
 }

@@ -12,7 +12,6 @@
  * @module
  */
 import type { KindData } from "../codec/overlay/messages/stored_data.ts";
-import { encodeStoredDataToBeSigned } from "../codec/overlay/messages/stored_data.ts";
 import {
   decodeSipRegistrationValue,
   encodeSipRegistrationValue,
@@ -24,8 +23,8 @@ import type { Counter, Metrics } from "../core/metrics.ts";
 import { type Cancel, type Scheduler, systemScheduler } from "../core/scheduler.ts";
 import type { NodeKey } from "../identity/node_key.ts";
 import { resourceId } from "../identity/resource_id.ts";
-import { SignatureDomain, signInDomain } from "../identity/signatures.ts";
 import { SIP_REGISTRATION } from "../overlay/storage/kinds.ts";
+import { signStoredValue } from "../overlay/storage/signed_value.ts";
 
 /** The overlay operations used (OverlayNode has them). */
 export interface OverlayRegistry {
@@ -308,28 +307,21 @@ export class OverlayRegistrations implements SipOverlay {
   }
 
   #kindData(aor: string, uri: string, lifetime: number): KindData {
-    const resource = resourceId(aor);
-    const storageTime = Math.floor(this.#c.clock.now() / 1000);
     const value = {
       model: "dictionary" as const,
       key: this.#c.key.nodeId,
       exists: true,
       data: encodeSipRegistrationValue({ uri }),
     };
-    const sig = signInDomain(
-      this.#c.key.privateKey,
-      SignatureDomain.StoredData,
-      encodeStoredDataToBeSigned(resource, SIP_REGISTRATION.id, storageTime, value),
-    );
     return {
       kind: SIP_REGISTRATION.id,
       generation: 0,
-      values: [{
-        storageTime,
-        lifetime,
-        value,
-        signature: { signerKey: this.#c.key.publicKeyRaw, sig },
-      }],
+      values: [
+        signStoredValue(this.#c.key, resourceId(aor), SIP_REGISTRATION.id, value, {
+          nowMs: this.#c.clock.now(),
+          lifetime,
+        }),
+      ],
     };
   }
 
