@@ -277,18 +277,24 @@ export class SipProxy {
   /**
    * A CANCEL (RFC 3261 section 16.10): 200 to the CANCEL when it matched an INVITE being proxied,
    * and every pending branch of that INVITE cancelled (the 487s come back and are aggregated);
-   * 481 when it matched nothing.
+   * 200 without effect when the INVITE is already answered; 481 when it matched nothing.
    */
   handleCancel(cancel: ServerTransaction, invite: ServerTransaction | undefined): void {
     const context = invite === undefined
       ? undefined
       : [...this.#contexts].find((c) => c.server === invite);
-    if (context === undefined || invite === undefined) {
+    if (invite === undefined) {
       cancel.respond(
         createResponse(cancel.request, 481, "Call/Transaction Does Not Exist", {
           toTag: this.#c.newTag(),
         }),
       );
+      return;
+    }
+    if (context === undefined) {
+      // RFC 3261 section 9.2: the CANCEL matched a transaction that has its final response
+      // already: 200 to the CANCEL, and it has no effect
+      cancel.respond(createResponse(cancel.request, 200, "OK", { toTag: this.#c.newTag() }));
       return;
     }
     cancel.respond(createResponse(cancel.request, 200, "OK", { toTag: this.#c.newTag() }));
@@ -656,12 +662,18 @@ export class SipProxy {
     );
   }
 
-  /** A final response went upstream: the request is finished for whoever waits on it. */
+  /**
+   * A final response went upstream: the request is finished for whoever waits on it, and its
+   * context leaves the cap's count (the server transaction lingers for Timer L or J, 32 s, but
+   * needs nothing more of the proxy: later 2xx of other branches still reach it through their
+   * client transactions).
+   */
   #markAnswered(context: Context): void {
     context.answered = true;
     const finished = context.onFinished;
     context.onFinished = undefined;
     finished?.();
+    this.#contexts.delete(context);
   }
 
   #forget(context: Context): void {

@@ -201,4 +201,29 @@ test("SipElement times out a branch nobody answers: 408 to the caller", async ()
   assert.equal([...new Set(finals)], [408]);
 });
 
+test("SipElement frees a proxy context at the final response, and a late CANCEL gets 200 without effect", async () => {
+  const { a, b, alice, bob, run } = setup(6);
+  alice.register(a.address);
+  bob.register(b.address);
+  await run(500);
+  invite(alice, "bob", "z9hG4bKfree", a.address);
+  await run(1_000);
+  assert.is(alice.finals("INVITE")[0], 200);
+  // the INVITE server transaction lingers (Timer L, 32 s) but the context is released
+  assert.ok(a.sip.transactions.serverCount >= 1);
+  assert.is(a.sip.proxy.contextCount, 0);
+  alice.send([
+    `CANCEL sip:bob@${DOMAIN} SIP/2.0`,
+    "Via: SIP/2.0/UDP 10.0.1.1:5060;branch=z9hG4bKfree;rport",
+    "Max-Forwards: 70",
+    `To: <sip:bob@${DOMAIN}>`,
+    `From: <sip:alice@${DOMAIN}>;tag=caller`,
+    "Call-ID: call-z9hG4bKfree",
+    "CSeq: 1 CANCEL",
+  ], a.address);
+  await run(500);
+  assert.equal(alice.responses("CANCEL").map((r) => r.status), [200]);
+  assert.is(bob.requests("CANCEL").length, 0, "nothing to cancel downstream");
+});
+
 test.run();
