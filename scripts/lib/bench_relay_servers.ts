@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { staticUserKeyHex } from "../../src/relay/credentials.ts";
 import { stunPing } from "./bench_relay_control.ts";
+import { stopChild, waitFor } from "./bench_children.ts";
 
 /** What every server under test is configured with. */
 export interface RelaySettings {
@@ -171,7 +172,7 @@ function superpeerVariant(name: string, command: string, args: string[]): RelayV
         }
       })();
       const stop = async () => {
-        await stopChild(child);
+        await stopChild(child, running, 3_000);
         await reading.catch(() => {});
         await rm(dir, { recursive: true, force: true });
       };
@@ -208,7 +209,7 @@ function coturnVariant(): RelayVariant {
         }
       };
       const stop = async () => {
-        await stopChild(child);
+        await stopChild(child, running, 3_000);
         await rm(dir, { recursive: true, force: true });
       };
       try {
@@ -238,36 +239,4 @@ function placeholderSettings(): RelaySettings {
 
 async function ping(port: number): Promise<boolean> {
   return await stunPing({ host: "127.0.0.1", port });
-}
-
-async function waitFor<T>(
-  timeoutMs: number,
-  probe: () => T | undefined | Promise<T | undefined>,
-  context: () => string,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Server did not start within ${timeoutMs} ms:\n${context().slice(-4000)}`);
-}
-
-async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  running.delete(child);
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    return; // already gone
-  }
-  const killer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }, 3_000);
-  await child.status;
-  clearTimeout(killer);
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { formatUserLine, makeUserRecord } from "../../src/sip/digest/mod.ts";
+import { stopChild, waitFor } from "./bench_children.ts";
 
 /** The SIP domain and Digest realm of every server. */
 export const DOMAIN = "mesh.test";
@@ -150,7 +151,7 @@ export function superpeerVariant(
         }
       })();
       const stop = async () => {
-        await stopChild(child);
+        await stopChild(child, running, 5_000);
         await reading.catch(() => {});
         await rm(dir, { recursive: true, force: true });
       };
@@ -234,7 +235,7 @@ export function kamailioVariant(children: number, users: readonly BenchUser[]): 
       })();
       const stop = async () => {
         const workers = childrenOf(child.pid);
-        await stopChild(child);
+        await stopChild(child, running, 5_000);
         killStragglers(workers);
         await reading.catch(() => {});
         await rm(dir, { recursive: true, force: true });
@@ -378,36 +379,4 @@ function cpuSecondsOf(pids: readonly number[]): number {
     }
   }
   return ticks / 100;
-}
-
-async function waitFor<T>(
-  timeoutMs: number,
-  probe: () => T | undefined | Promise<T | undefined>,
-  context: () => string,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Server did not start within ${timeoutMs} ms:\n${context().slice(-4000)}`);
-}
-
-async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  running.delete(child);
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    return; // already gone
-  }
-  const killer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }, 5_000);
-  await child.status;
-  clearTimeout(killer);
 }
