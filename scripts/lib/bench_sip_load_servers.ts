@@ -105,6 +105,10 @@ export function superpeerSets(
     // SIPp answers only MD5 and only the first challenge, and puts the server's address in uri
     "sip.digestAlgorithms=MD5",
     "sip.digestCheckUri=false",
+    // each SIPp step registers its users from a new local port, so every step adds a binding per
+    // user: without this the registrar's total cap (4,096) answers 503 within a few steps
+    "sip.maxBindings=1000000",
+    "sip.maxBindingsPerAor=100",
     ...(maxTransactions === undefined ? [] : [`sip.maxTransactions=${maxTransactions}`]),
   ];
 }
