@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import {
+  parseNameAddr,
   serializeNameAddr,
   SipMessage,
   type SipParam,
@@ -199,6 +200,9 @@ export class Registrar<F> {
     if (path === undefined || path.length > MAX_PATH_VALUES) {
       return this.#answer(request, "bad_request", 400, "Bad Request");
     }
+    // RFC 3327 section 4: Path values are name-addrs; the proxy later parses them as Route, so a
+    // value that does not parse is refused here (a SipParseError, answered 400 by handle())
+    for (const value of path) parseNameAddr(value, "Path");
     const now = this.#clock.monotonic();
     const outcome = this.#bindings.register({
       aor,

@@ -178,8 +178,13 @@ test("Registrar echoes Path to a UA that supports it and stores it with the bind
   assert.is(result.response.status, 200);
   assert.equal(result.response.headers.getAll("path"), ["<sip:edge.mesh.example;lr>"]);
   assert.equal(bindings.lookup(`sip:alice@${REALM}`, 0)[0]!.path, ["<sip:edge.mesh.example;lr>"]);
+  const broken = registrar.handle(
+    register({ cseq: 3, expires: 300, extra: ["Path: <edge.mesh.example;lr>"] }),
+    CONTEXT,
+  );
+  assert.is(broken.response.status, 400, "a Path that does not parse is refused, not stored");
   const without = registrar.handle(
-    register({ cseq: 2, expires: 300, extra: ["Path: <sip:edge.mesh.example;lr>"] }),
+    register({ cseq: 4, expires: 300, extra: ["Path: <sip:edge.mesh.example;lr>"] }),
     CONTEXT,
   );
   assert.is(without.response.headers.has("path"), false);
