@@ -263,9 +263,11 @@ export class SipProxy {
         }
         this.#forward(context, resolution.targets.slice(0, this.#maxBranches));
       },
+    ).catch(
+      // a fault while resolving or forwarding answers 500 rather than leaving the request open
       (error) => {
         if (context.answered || context.cancelled) return;
-        this.#c.logger.warn("Could not resolve the targets of a request", {
+        this.#c.logger.warn("Could not resolve the targets of a request or forward it", {
           method: request.method,
           error: error instanceof Error ? error.message : String(error),
         });
