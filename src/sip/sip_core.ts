@@ -239,8 +239,9 @@ export class SipCore {
           headers: decision.headers,
         }),
       );
-    }, (error) => {
-      this.#c.logger.warn("Could not check a request before proxying it", {
+    }).catch((error) => {
+      // transaction.respond() ignores a second final response, so answering 500 here is safe
+      this.#c.logger.warn("Could not check or proxy a request", {
         method: request.method,
         error: error instanceof Error ? error.message : String(error),
       });
