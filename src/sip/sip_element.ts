@@ -188,6 +188,7 @@ export class SipElement {
       targets,
       isOwnUri,
       scheduler,
+      now: () => clock.monotonic(),
       logger,
       metrics,
       newTag,

@@ -63,6 +63,8 @@ export interface SipProxyComponents {
   /** Whether a URI names this proxy (its address, a Record-Route it wrote). */
   readonly isOwnUri: (uri: string) => boolean;
   readonly scheduler: Scheduler;
+  /** Monotonic milliseconds (Timer C deadlines). */
+  readonly now: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** To tags for responses the proxy makes itself. */
@@ -82,7 +84,8 @@ interface Branch {
   /** CANCEL wanted before a provisional arrived: sent when one does. */
   cancelWanted: boolean;
   cancelSent: boolean;
-  timerC: Cancel | undefined;
+  /** Timer C deadline (monotonic ms) while armed; the one sweep fires it. */
+  timerCAt: number | undefined;
 }
 
 interface Context {
@@ -99,6 +102,9 @@ interface Context {
   /** Told once when the request is finished (the policy's INVITE slot). */
   onFinished: (() => void) | undefined;
 }
+
+/** How often the one Timer C sweep runs while any branch has it armed (Timer C is 181 s). */
+const TIMER_C_SWEEP_MS = 1_000;
 
 /** Why the proxy answered a request itself, for metrics. */
 export type ProxyOutcome =
@@ -149,6 +155,9 @@ export class SipProxy {
   readonly #supported: ReadonlySet<string>;
   readonly #c: SipProxyComponents;
   readonly #contexts = new Set<Context>();
+  /** Branches with Timer C armed (at most maxContexts x maxBranches). */
+  readonly #timerC = new Map<Branch, Context>();
+  #timerCSweep: Cancel | undefined;
   readonly #outcomes = new Map<ProxyOutcome, Counter>();
   readonly #branches: Counter;
   readonly #statelessAcks: Counter;
@@ -376,10 +385,13 @@ export class SipProxy {
   stop(): void {
     for (const context of [...this.#contexts]) {
       context.abort.abort();
-      for (const branch of context.branches) branch.timerC?.();
+      for (const branch of context.branches) this.#disarmTimerC(branch);
       if (!context.answered) this.#finish(context, 503, "Service Unavailable", "overloaded");
       this.#contexts.delete(context);
     }
+    this.#timerC.clear();
+    this.#timerCSweep?.();
+    this.#timerCSweep = undefined;
   }
 
   // ---- 16.3 and 16.4 ---------------------------------------------------------------------------
@@ -489,7 +501,7 @@ export class SipProxy {
       provisional: false,
       cancelWanted: false,
       cancelSent: false,
-      timerC: undefined,
+      timerCAt: undefined,
     };
     context.branches.push(branch);
     const transaction = this.#c.transactions.createClient(request, destination, {
@@ -516,24 +528,46 @@ export class SipProxy {
       return false;
     }
     branch.done = true;
-    branch.timerC?.();
+    this.#disarmTimerC(branch);
     this.#failovers.inc();
     this.#startBranch(context, branch.target, next, rest);
     return true;
   }
 
+  /**
+   * RFC 3261 section 16.6 step 11: Timer C, one deadline per INVITE branch, all kept in one map and
+   * fired by one sweep (not a timer each); re-armed by every provisional (16.7 step 2).
+   */
   #armTimerC(context: Context, branch: Branch): void {
-    branch.timerC?.();
-    // RFC 3261 section 16.6 step 11: Timer C; section 16.8: when it fires, CANCEL or act as 408
-    branch.timerC = this.#c.scheduler.schedule(this.#timerCMs, () => {
-      branch.timerC = undefined;
-      if (branch.done) return;
+    branch.timerCAt = this.#c.now() + this.#timerCMs;
+    this.#timerC.set(branch, context);
+    if (this.#timerCSweep === undefined) {
+      this.#timerCSweep = this.#c.scheduler.schedule(TIMER_C_SWEEP_MS, () => this.#sweepTimerC());
+    }
+  }
+
+  #disarmTimerC(branch: Branch): void {
+    branch.timerCAt = undefined;
+    this.#timerC.delete(branch);
+  }
+
+  /** RFC 3261 section 16.8: at Timer C a branch with a provisional is cancelled, else a 408. */
+  #sweepTimerC(): void {
+    this.#timerCSweep = undefined;
+    const now = this.#c.now();
+    for (const [branch, context] of [...this.#timerC]) {
+      if (branch.timerCAt === undefined || branch.timerCAt > now) continue;
+      this.#disarmTimerC(branch);
+      if (branch.done) continue;
       if (branch.provisional) this.#cancelBranch(branch);
       else {
         branch.transaction?.abort();
         this.#branchFailed(context, branch, 408, "Request Timeout");
       }
-    });
+    }
+    if (this.#timerC.size > 0) {
+      this.#timerCSweep = this.#c.scheduler.schedule(TIMER_C_SWEEP_MS, () => this.#sweepTimerC());
+    }
   }
 
   // ---- 16.7 --------------------------------------------------------------------------------------
@@ -551,7 +585,7 @@ export class SipProxy {
     }
     if (status < 300) {
       branch.done = true;
-      branch.timerC?.();
+      this.#disarmTimerC(branch);
       // RFC 3261 section 16.7 step 5: every 2xx goes upstream at once
       this.#upstream(context, response);
       if (context.invite) {
@@ -563,7 +597,7 @@ export class SipProxy {
     }
     if (status === 503 && this.#failOver(context, branch)) return;
     branch.done = true;
-    branch.timerC?.();
+    this.#disarmTimerC(branch);
     this.#keep(context, response);
     if (context.invite && status >= 600) {
       // RFC 3261 section 16.7 step 10: a 6xx cancels the other branches
@@ -576,7 +610,7 @@ export class SipProxy {
     if (branch.done) return;
     if (this.#failOver(context, branch)) return;
     branch.done = true;
-    branch.timerC?.();
+    this.#disarmTimerC(branch);
     // RFC 3261 section 16.7 step 2 (timeout: 408) and 16.9 (transport error: as a 503)
     this.#keep(
       context,
@@ -683,7 +717,7 @@ export class SipProxy {
     context.onFinished = undefined;
     finished?.();
     context.abort.abort();
-    for (const branch of context.branches) branch.timerC?.();
+    for (const branch of context.branches) this.#disarmTimerC(branch);
     this.#contexts.delete(context);
   }
 

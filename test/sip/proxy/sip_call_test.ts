@@ -226,4 +226,17 @@ test("SipElement frees a proxy context at the final response, and a late CANCEL 
   assert.is(bob.requests("CANCEL").length, 0, "nothing to cancel downstream");
 });
 
+test("SipElement cancels a branch that rang but never answered when Timer C (181 s) fires", async () => {
+  const { a, b, alice, bob, run } = setup(7);
+  alice.register(a.address);
+  bob.register(b.address);
+  bob.answer = [180];
+  await run(500);
+  invite(alice, "bob", "z9hG4bKtimerc", a.address);
+  await run(170_000);
+  assert.is(bob.requests("CANCEL").length, 0, "not before Timer C");
+  await run(15_000);
+  assert.ok(bob.requests("CANCEL").length >= 1, "B's branch to bob is cancelled at Timer C");
+});
+
 test.run();
