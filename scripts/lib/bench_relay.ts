@@ -7,9 +7,7 @@
 // (video) payloads, a fixed load (10k packets/s from the clients, echoed by the sink, so 20k
 // relayed packets/s) and an unpaced overload. Added latency is the relayed round trip minus the
 // direct one (generator -> sink -> generator, same sockets, same rate), percentile by percentile.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import {
   allocateFrom,
   type BenchAllocation,
@@ -26,6 +24,7 @@ import {
   type RunningRelay,
   superpeerSets,
 } from "./bench_relay_servers.ts";
+import { nodeBundle } from "./bench_children.ts";
 
 /** How much the relay bench runs. */
 export interface RelayBenchOptions {
@@ -74,7 +73,6 @@ const DRAIN_S = 0.3;
 const REALM = "bench";
 const USERNAME = "bench";
 const PASSWORD = "bench-password";
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 type Kind = "fixed" | "overload";
 
@@ -128,7 +126,11 @@ export async function benchRelay(options: RelayBenchOptions): Promise<void> {
     maxAllocations: maxLevel,
     openFiles: 8192,
   };
-  const bundle = await nodeBundle(print);
+  const bundle = await nodeBundle(
+    "bench-relay",
+    print,
+    "the relay bench runs superpeer on Deno only",
+  );
   const variants = relayVariants(bundle);
   const started = performance.now();
   // Interrupted: no server outlives the bench (the load process stops by itself).
@@ -585,39 +587,4 @@ async function relayStatus(
   } catch {
     return undefined;
   }
-}
-
-/**
- * The ESM bundle Node runs: dist/superpeer.mjs when it is newer than every file under src/,
- * otherwise a fresh one in .cache/bench-relay/ (so Node runs the same code as Deno). Undefined
- * when Node is not installed.
- */
-async function nodeBundle(print: (line: string) => void): Promise<string | undefined> {
-  const node = await new Deno.Command("node", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().catch(() => undefined);
-  if (node === undefined || !node.success) {
-    print("\n(node not found: the relay bench runs superpeer on Deno only)");
-    return undefined;
-  }
-  const dist = join(ROOT, "dist/superpeer.mjs");
-  if (existsSync(dist) && statSync(dist).mtimeMs > newestMtime(join(ROOT, "src"))) return dist;
-  const dir = join(ROOT, ".cache/bench-relay");
-  await mkdir(dir, { recursive: true });
-  print(`\n(dist/superpeer.mjs is missing or older than src/: bundling into ${dir} for Node)`);
-  const { buildBundle } = await import("../build_bundle.ts");
-  await buildBundle({ esm: join(dir, "superpeer.mjs"), cjs: join(dir, "superpeer.cjs") });
-  return join(dir, "superpeer.mjs");
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
 }

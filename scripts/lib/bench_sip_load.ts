@@ -15,8 +15,8 @@
 //    (its transaction table fills) fails here. A failed hold is retried lower (nextHoldRate), a
 //    few times. The hold gives the "sustained" figure, SIPp's response times and memory after.
 // Every step is bounded in calls and time and stops at the first failed call; only 127.0.0.1.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -42,6 +42,7 @@ import {
   startUas,
   type StepResult,
 } from "./bench_sip_load_sipp.ts";
+import { nodeBundle } from "./bench_children.ts";
 
 /** How much the SIP load bench runs. */
 export interface SipLoadBenchOptions {
@@ -106,7 +107,6 @@ const QUICK: Plan = {
 const DEFAULT_LARGE_CAP = 200_000;
 /** A step "keeps up" when SIPp completed at least this share of the asked rate. */
 const KEEP_UP = 0.8;
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 type ScenarioKind = "register-none" | "register-digest" | "calls";
 
@@ -214,7 +214,9 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
   }
 
   const needsNode = wanted.some((w) => w.startsWith("node"));
-  const bundle = needsNode ? await nodeBundle(print) : undefined;
+  const bundle = needsNode
+    ? await nodeBundle("bench-sip-load", print, "superpeer runs on Deno only")
+    : undefined;
   const variants: SipVariant[] = [];
   const skipped: string[] = [];
   for (const w of wanted) {
@@ -599,34 +601,4 @@ function table(header: string[], rows: string[][]): string {
     "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|",
     ...rows.map(line),
   ].join("\n");
-}
-
-/**
- * The ESM bundle Node runs: dist/superpeer.mjs when it is newer than every file under src/,
- * otherwise a fresh one in .cache/bench-sip-load/ (so Node runs the same code as Deno).
- */
-async function nodeBundle(print: (line: string) => void): Promise<string | undefined> {
-  const node = await new Deno.Command("node", { args: ["--version"], stdout: "null" })
-    .output().catch(() => undefined);
-  if (node === undefined || !node.success) {
-    print("\n(node not found: superpeer runs on Deno only)");
-    return undefined;
-  }
-  const dist = join(ROOT, "dist/superpeer.mjs");
-  if (existsSync(dist) && statSync(dist).mtimeMs > newestMtime(join(ROOT, "src"))) return dist;
-  const out = join(ROOT, ".cache/bench-sip-load");
-  await mkdir(out, { recursive: true });
-  print(`\n(dist/superpeer.mjs is missing or older than src/: bundling into ${out} for Node)`);
-  const { buildBundle } = await import("../build_bundle.ts");
-  await buildBundle({ esm: join(out, "superpeer.mjs"), cjs: join(out, "superpeer.cjs") });
-  return join(out, "superpeer.mjs");
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
 }
