@@ -127,7 +127,6 @@ export class SipService implements Service {
   #element: SipElement | undefined;
   #registrations: OverlayRegistrations | undefined;
   #authenticator: DigestAuthenticator | undefined;
-  #users = 0;
   #tlsFingerprint = "";
 
   constructor(init: SipServiceInit, components: SipServiceComponents) {
@@ -292,7 +291,7 @@ export class SipService implements Service {
       peering: init.peeringSources.join(",") || "any source",
       routes: init.routes.length,
       defaultRoute: init.defaultRoute || (init.dns ? "dns" : "none"),
-      users: this.#users,
+      users: this.#usersTable?.size ?? 0,
     });
   }
 
@@ -342,7 +341,7 @@ export class SipService implements Service {
       tlsFingerprintSha256: this.#tlsFingerprint || null,
       domains: this.#init.domains,
       auth: this.#init.auth,
-      users: this.#users,
+      users: this.#usersTable?.size ?? 0,
       bindings: element?.bindings.size ?? 0,
       aors: element?.bindings.aorCount ?? 0,
       serverTransactions: element?.transactions.serverCount ?? 0,
@@ -386,7 +385,6 @@ export class SipService implements Service {
     }
     const table = text === "" ? new UsersTable() : parseUsersFile(text, path);
     this.#usersTable = table;
-    this.#users = table.size;
     return table;
   }
 
