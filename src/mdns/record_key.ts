@@ -1,0 +1,37 @@
+import { dnsNameKey } from "../codec/dns/dns_name.ts";
+import type { DnsRecord, DnsRecordData } from "../codec/dns/dns_types.ts";
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function bytesKey(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+}
+
+/**
+ * A text key of a record's data: equal for two records that RFC 6762 treats as the same record
+ * (names compared ASCII case-insensitively, addresses as given in canonical text).
+ */
+export function rdataKey(data: DnsRecordData): string {
+  if ("address" in data) return data.address.toLowerCase();
+  if ("target" in data && !("port" in data)) return dnsNameKey(data.target);
+  if ("port" in data) {
+    return `${data.priority} ${data.weight} ${data.port} ${dnsNameKey(data.target)}`;
+  }
+  if ("strings" in data) return data.strings.map(bytesKey).join(" ");
+  if ("nextName" in data) return `${dnsNameKey(data.nextName)} ${[...data.types].sort().join(",")}`;
+  return bytesKey(data.raw);
+}
+
+/** The key of a record set: name, type and class (RFC 6762 section 10.2 "rrset"). */
+export function rrsetKey(
+  record: Pick<DnsRecord, "name" | "class"> & { data: { type: number } },
+): string {
+  return `${dnsNameKey(record.name)}|${record.data.type}|${record.class}`;
+}
+
+/** The key of one record: its set's key plus its data. */
+export function recordKey(record: DnsRecord): string {
+  return `${rrsetKey(record)}|${rdataKey(record.data)}`;
+}
