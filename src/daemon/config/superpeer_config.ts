@@ -150,7 +150,33 @@ export interface SuperpeerConfig {
     readonly defaultRoute: string;
     readonly dns: boolean;
   };
+  readonly mdns: {
+    readonly enabled: boolean;
+    readonly interfaces: readonly string[];
+    readonly denyInterfaces: readonly string[];
+    readonly ipv4: boolean;
+    readonly ipv6: boolean;
+    readonly hostName: string;
+    readonly instanceName: string;
+    readonly advertise: readonly MdnsAdvertised[];
+    readonly bootstrap: boolean;
+    readonly maxCacheRecords: number;
+    readonly maxDiscoveredPeers: number;
+    readonly interfacePollSeconds: number;
+  };
 }
+
+/** Services superpeer can advertise by DNS-SD (README "Zero configuration (mDNS)"). */
+export const MDNS_ADVERTISED = [
+  "overlay",
+  "sip-udp",
+  "sip-tcp",
+  "sips-tcp",
+  "stun-udp",
+  "turn-udp",
+  "turn-tcp",
+] as const;
+export type MdnsAdvertised = (typeof MDNS_ADVERTISED)[number];
 
 /** Default UDP and TCP port of SIP (RFC 3261 section 19.1.2). */
 export const DEFAULT_SIP_PORT = 5060;
@@ -204,6 +230,17 @@ const OVERLAY_NAME = /^[^\u0000-\u001f\u007f]+$/;
 // A raw 32-byte Ed25519 key in base64url without padding (identity/node_key.ts formatPublicKey),
 // or empty.
 const PUBLIC_KEY_OR_EMPTY = /^(?:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])?$/;
+
+// A Linux network interface name (IFNAMSIZ 16 with the NUL), or "*" for every one.
+const INTERFACE_NAME = /^[^\s/:*]{1,15}$/;
+const INTERFACE_NAME_OR_ANY = /^(?:\*|[^\s/:*]{1,15})$/;
+
+// One DNS host label (RFC 952/1123 letters, digits, hyphens), or empty.
+const HOST_LABEL_OR_EMPTY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)?$/;
+
+// A DNS-SD instance name: UTF-8 without control characters (RFC 6763 4.1.1), or empty.
+// deno-lint-ignore no-control-regex -- the control characters are what the pattern excludes
+const INSTANCE_NAME_OR_EMPTY = /^[^\u0000-\u001f\u007f]*$/;
 
 /** Names of the target profiles shipped in targets/ plus the built-in workstation profile. */
 export const TARGET_NAMES = [
@@ -632,6 +669,83 @@ export const CONFIG_SCHEMA: Section = {
         },
       },
     },
+    mdns: {
+      kind: "section",
+      doc:
+        "Multicast DNS (RFC 6762) and DNS-SD (RFC 6763): find other access points on the LAN and advertise our services",
+      fields: {
+        enabled: {
+          kind: "boolean",
+          doc:
+            "Run the mDNS responder and browser on the interfaces in `interfaces` (with none listed nothing is sent).",
+        },
+        interfaces: {
+          kind: "stringList",
+          maxItems: 16,
+          pattern: INTERFACE_NAME_OR_ANY,
+          patternHint: "a network interface name (`br-lan`) or `*` for every multicast-capable one",
+          doc:
+            "LAN-side interfaces to multicast on, followed as they come and go; empty (the `dev` default) keeps mDNS silent, never the WAN unless listed.",
+        },
+        denyInterfaces: {
+          kind: "stringList",
+          maxItems: 16,
+          pattern: INTERFACE_NAME,
+          patternHint: "a network interface name",
+          doc: "Interfaces never used, even when `interfaces` is `*` (the WAN port, say).",
+        },
+        ipv4: { kind: "boolean", doc: "Use 224.0.0.251 (IPv4)." },
+        ipv6: { kind: "boolean", doc: "Use ff02::fb (IPv6 link-local)." },
+        hostName: {
+          kind: "string",
+          maxLength: 63,
+          pattern: HOST_LABEL_OR_EMPTY,
+          patternHint: "one DNS label of letters, digits and hyphens, or empty",
+          doc:
+            "Our `<hostName>.local` name; empty means `superpeer-` and the first 8 hex digits of the node id. Renamed `-2`, `-3` on a conflict.",
+        },
+        instanceName: {
+          kind: "string",
+          maxLength: 63,
+          pattern: INSTANCE_NAME_OR_EMPTY,
+          patternHint: "UTF-8 text without control characters, at most 63 bytes",
+          doc:
+            "DNS-SD instance name of our services; empty means `superpeer <hostName>`. Renamed `Name (2)` on a conflict.",
+        },
+        advertise: {
+          kind: "stringList",
+          maxItems: MDNS_ADVERTISED.length,
+          pattern: new RegExp(`^(?:${MDNS_ADVERTISED.join("|")})$`),
+          patternHint: MDNS_ADVERTISED.join(", "),
+          doc:
+            "Services advertised: `overlay` (_p2psip._udp), `sip-udp` (_sip._udp), `sip-tcp` (_sip._tcp), `sips-tcp` (_sips._tcp), `stun-udp` (_stun._udp), `turn-udp` (_turn._udp), `turn-tcp` (_turn._tcp); each only while its service runs.",
+        },
+        bootstrap: {
+          kind: "boolean",
+          doc:
+            "Use discovered peers of the same overlay name and configuration fingerprint as bootstrap candidates (admission still applies).",
+        },
+        maxCacheRecords: {
+          kind: "integer",
+          min: 64,
+          max: 65_536,
+          doc: "Records the mDNS cache of one interface holds; the nearest to expiry goes first.",
+        },
+        maxDiscoveredPeers: {
+          kind: "integer",
+          min: 1,
+          max: 1024,
+          doc: "Overlay peers found by mDNS kept as bootstrap candidates.",
+        },
+        interfacePollSeconds: {
+          kind: "integer",
+          min: 1,
+          max: 3600,
+          unit: "s",
+          doc: "How often the interface list is read again to follow interfaces and addresses.",
+        },
+      },
+    },
     sip: {
       kind: "section",
       doc: "The SIP registrar and proxy (Proxy Peer) for phones on the access point's network",
@@ -980,6 +1094,20 @@ export const DEFAULT_CONFIG: SuperpeerConfig = {
     defaultRoute: "",
     dns: true,
   },
+  mdns: {
+    enabled: true,
+    interfaces: [],
+    denyInterfaces: [],
+    ipv4: true,
+    ipv6: true,
+    hostName: "",
+    instanceName: "",
+    advertise: [...MDNS_ADVERTISED],
+    bootstrap: true,
+    maxCacheRecords: 1024,
+    maxDiscoveredPeers: 32,
+    interfacePollSeconds: 10,
+  },
 };
 
 /**
@@ -1002,6 +1130,25 @@ export function crossFieldIssues(config: SuperpeerConfig): ConfigIssue[] {
   }
   issues.push(...relayIssues(config.relay));
   issues.push(...sipIssues(config.sip));
+  issues.push(...mdnsIssues(config.mdns));
+  return issues;
+}
+
+function mdnsIssues(mdns: SuperpeerConfig["mdns"]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const bytes = new TextEncoder().encode(mdns.instanceName).length;
+  if (bytes > 63) {
+    issues.push({
+      path: "mdns.instanceName",
+      message: `${bytes} bytes of UTF-8: a DNS-SD instance name is one DNS label, at most 63 bytes`,
+    });
+  }
+  if (mdns.interfaces.includes("*") && mdns.interfaces.length > 1) {
+    issues.push({
+      path: "mdns.interfaces",
+      message: '"*" already means every interface: list it alone, or list names',
+    });
+  }
   return issues;
 }
 

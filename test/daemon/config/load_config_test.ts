@@ -162,4 +162,35 @@ test("resolveConfig uses shared-secret admission on access-point targets and ope
   }
 });
 
+test("resolveConfig keeps mDNS silent on dev and on the LAN-side interfaces of access-point targets", () => {
+  assert.equal(resolveConfig({}, [], "test").mdns.interfaces, []);
+  assert.equal(resolveConfig({ target: "openwrt-aarch64" }, [], "test").mdns.interfaces, [
+    "br-lan",
+  ]);
+  assert.equal(resolveConfig({ target: "rpi4" }, [], "test").mdns.interfaces, ["wlan0"]);
+});
+
+test("resolveConfig checks mdns keys: interface names, advertised services, instance name bytes", () => {
+  for (
+    const [mdns, path] of [
+      [{ interfaces: ["br lan"] }, "mdns.interfaces[0]"],
+      [{ interfaces: ["*", "eth0"] }, "mdns.interfaces"],
+      [{ advertise: ["overlay", "ftp"] }, "mdns.advertise[1]"],
+      [{ hostName: "ap_1" }, "mdns.hostName"],
+      [{ instanceName: "\u00e9".repeat(32) }, "mdns.instanceName"],
+      [{ instanceName: "a\u0001b" }, "mdns.instanceName"],
+      [{ colour: "blue" }, "mdns.colour"],
+    ] as const
+  ) {
+    const issues = issuesOf(() => resolveConfig({ mdns }, [], "test"));
+    assert.equal(issues.map((i) => i.path), [path], JSON.stringify(mdns));
+  }
+  const ok = resolveConfig(
+    { mdns: { interfaces: ["br-lan", "mesh0"], instanceName: "Caf\u00e9 Kiosk (east)" } },
+    [],
+    "test",
+  );
+  assert.equal(ok.mdns.interfaces, ["br-lan", "mesh0"]);
+});
+
 test.run();
