@@ -54,6 +54,8 @@ export interface OverlayNodeInit {
   readonly partitionCheckMs?: number;
   /** How often expired records are swept. @default 10_000 */
   readonly sweepMs?: number;
+  /** Peers found on the local link (mDNS) kept as bootstrap candidates. @default 32 */
+  readonly maxDiscoveredPeers?: number;
 }
 
 /** The messenger's components (the node builds the routing table itself) plus the local store. */
@@ -92,6 +94,8 @@ export const REFUSED_ROUNDS_BEFORE_SEEDING = 3;
 export const JOIN_ATTEMPT_MS = 8_000;
 /** Peers remembered as fallback bootstrap peers for a rejoin. */
 export const REMEMBERED_PEERS = 16;
+/** Wait after a discovery before acting on it, so several found at once are weighed together. */
+export const DISCOVERY_SETTLE_MS = 300;
 /** After our range changes, a Fetch that finds nothing asks the previous holder for this long. */
 export const RANGE_SETTLE_MS = 30_000;
 /** How long that repair Fetch may take before we answer with what we have. */
@@ -133,6 +137,9 @@ export class OverlayNode {
   #lastPredecessor: PeerRef | undefined;
   /** Addresses of peers we have had in our table, newest last: fallback bootstrap peers. */
   readonly #remembered = new Map<string, DatagramAddress>();
+  /** Peers found on the local link (hex id -> address), newest last, capped. */
+  readonly #discovered = new Map<string, DatagramAddress>();
+  #discoveryCheck: Cancel | undefined;
   #joining = false;
   #seedAfterRefusal = false;
   /** Join rounds in a row in which every candidate was alive but outside the ring. */
@@ -218,6 +225,102 @@ export class OverlayNode {
     this.#listeners = { ...this.#listeners, ...listeners };
   }
 
+  /**
+   * A peer of our overlay found on the local link (mDNS): kept as a bootstrap candidate (capped,
+   * oldest dropped) and acted on shortly. Alone, we join through the lowest-id peer found when its
+   * id is below ours (the lowest stays put and the others gather round it, instead of every pair
+   * joining each other at once); in a ring, a peer we do not know is asked who holds our id, and a
+   * different answer is a second ring, merged by joining through it. Admission still applies.
+   */
+  addDiscoveredPeer(nodeId: Uint8Array, address: DatagramAddress): void {
+    const nodeHex = hex(nodeId);
+    if (nodeHex === this.nodeHex) return;
+    const known = this.#discovered.get(nodeHex);
+    this.#discovered.delete(nodeHex);
+    this.#discovered.set(nodeHex, address);
+    const max = this.#init.maxDiscoveredPeers ?? 32;
+    while (this.#discovered.size > max) {
+      this.#discovered.delete(this.#discovered.keys().next().value!);
+    }
+    if (known && known.host === address.host && known.port === address.port) return;
+    this.#log.info("Overlay peer discovered on the local link", {
+      peer: nodeHex.slice(0, 16),
+      address: `${address.host}:${address.port}`,
+      inTable: this.table.get(nodeHex) !== undefined,
+    });
+    this.#scheduleDiscoveryCheck();
+  }
+
+  /** Forgets a peer the local link said goodbye for. */
+  removeDiscoveredPeer(nodeId: Uint8Array): void {
+    this.#discovered.delete(hex(nodeId));
+  }
+
+  /** Discovered peers, lowest node id first. */
+  #discoveredByLowestId(): Array<[string, DatagramAddress]> {
+    return [...this.#discovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The lowest-id discovered peer when its id is below ours. */
+  #lowerDiscoveredPeer(): DatagramAddress | undefined {
+    const lowest = this.#discoveredByLowestId()[0];
+    return lowest && lowest[0] < this.nodeHex ? lowest[1] : undefined;
+  }
+
+  #scheduleDiscoveryCheck(): void {
+    if (!this.#running || this.#discoveryCheck !== undefined) return;
+    const delay = DISCOVERY_SETTLE_MS * (1 + this.#c.randomBytes(1)[0]! / 255);
+    const cancel = this.#c.scheduler.schedule(delay, () => {
+      this.#timers = this.#timers.filter((c) => c !== cancel);
+      this.#discoveryCheck = undefined;
+      void this.#actOnDiscovery().catch((error) =>
+        this.#log.debug("Discovery check failed", { error: (error as Error).message })
+      );
+    });
+    this.#discoveryCheck = cancel;
+    this.#timers.push(cancel);
+  }
+
+  async #actOnDiscovery(): Promise<void> {
+    if (!this.#running || this.#joining) return;
+    if (this.table.successors().length === 0) {
+      const lower = this.#lowerDiscoveredPeer();
+      if (lower === undefined) return; // the others will join us
+      this.#joining = true;
+      try {
+        await this.join({ via: lower });
+      } finally {
+        this.#joining = false;
+      }
+      return;
+    }
+    // In a ring: a discovered peer outside our table may be in another ring. Asks up to three
+    // such peers; the first that answers settles it.
+    let asked = 0;
+    for (const [nodeHex, address] of this.#discoveredByLowestId()) {
+      if (this.table.get(nodeHex) !== undefined) continue;
+      if (asked++ === 3) return;
+      try {
+        const responsible = await this.#lookup(this.#c.key.nodeId, address);
+        if (responsible && hex(responsible.nodeId) !== this.nodeHex) {
+          this.#log.warn("Overlay partition found through a discovered peer: merging", {
+            other: hex(responsible.nodeId).slice(0, 16),
+          });
+          this.#addPeer(responsible);
+          this.#joining = true;
+          try {
+            await this.join({ via: address });
+          } finally {
+            this.#joining = false;
+          }
+        }
+        return;
+      } catch {
+        // Not joined yet or gone: ask the next; the partition check tries them all again later.
+      }
+    }
+  }
+
   /** Handles AppAttach requests (the SIP service registers here). */
   onAppAttach(handler: (request: IncomingRequest) => Promise<MessageBody>): void {
     this.#appHandler = handler;
@@ -240,10 +343,15 @@ export class OverlayNode {
    * Tries each bootstrap peer, then peers we knew before, until one admits us; alone (a ring of
    * one) when none answers and no bootstrap peer is configured. Each attempt is bounded in time.
    */
-  async join(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async join(options: { signal?: AbortSignal; via?: DatagramAddress } = {}): Promise<boolean> {
     const local = this.#c.transport.local;
     const seen = new Set<string>();
-    const candidates = [...this.#init.bootstrap, ...[...this.#remembered.values()].reverse()]
+    const candidates = [
+      ...(options.via ? [options.via] : []),
+      ...this.#init.bootstrap,
+      ...this.#discoveredByLowestId().map(([, address]) => address),
+      ...[...this.#remembered.values()].reverse(),
+    ]
       .filter((a) => {
         const key = `${a.host}|${a.port}`;
         if (seen.has(key) || (a.host === local.host && a.port === local.port)) return false;
@@ -519,6 +627,7 @@ export class OverlayNode {
       stabilizeIntervalMs: this.#stabilizeMs,
       records: Object.fromEntries(this.#c.store.countByKind()),
       pendingRequests: this.messenger.pendingRequests,
+      discoveredPeers: this.#discovered.size,
     };
   }
 
@@ -742,7 +851,8 @@ export class OverlayNode {
     // peers and the peers we knew, as often as stabilisation runs, until one admits us.
     if (
       this.table.successors().length === 0 &&
-      (this.#init.bootstrap.length > 0 || this.#remembered.size > 0)
+      (this.#init.bootstrap.length > 0 || this.#remembered.size > 0 ||
+        this.#lowerDiscoveredPeer() !== undefined)
     ) {
       if (this.#joining) return;
       this.#joining = true;
@@ -922,7 +1032,8 @@ export class OverlayNode {
   async #checkPartition(): Promise<void> {
     if (!this.#running) return;
     // Route to our own id through a bootstrap peer: in one ring the answer comes from us.
-    for (const bootstrap of this.#init.bootstrap) {
+    const discovered = this.#discoveredByLowestId().map(([, address]) => address);
+    for (const bootstrap of [...this.#init.bootstrap, ...discovered]) {
       if (
         bootstrap.host === this.#c.transport.local.host &&
         bootstrap.port === this.#c.transport.local.port
@@ -932,7 +1043,7 @@ export class OverlayNode {
         if (responsible && hex(responsible.nodeId) !== this.nodeHex) {
           this.#log.warn("Overlay partition found: merging", { other: hex(responsible.nodeId) });
           this.#addPeer(responsible);
-          await this.join();
+          await this.join({ via: bootstrap });
         }
         return;
       } catch {
