@@ -19,6 +19,8 @@ export type SuperpeerErrorCode =
   | "OVERLAY_REQUEST"
   | "STUN_DECODE"
   | "STUN_ENCODE"
+  | "DNS_DECODE"
+  | "DNS_ENCODE"
   | "SIP_PARSE"
   | "WEBSOCKET_PROTOCOL"
   | "WEBSOCKET_HANDSHAKE"
