@@ -136,6 +136,8 @@ export interface AvahiHandle {
 
 /** One captured UDP packet. */
 export interface CapturedPacket {
+  /** Frame number in the capture, from 1. */
+  readonly frame: number;
   /** Seconds since the capture's first packet. */
   readonly time: number;
   readonly family: 4 | 6;
@@ -149,6 +151,30 @@ export interface CapturedPacket {
   readonly payloadHex: string;
   /** tshark's one-line summary (the Info column). */
   readonly info: string;
+  /** What tshark's DNS dissector read (for picking packets and describing fixtures). */
+  readonly dns: CapturedDns | undefined;
+}
+
+/** tshark's reading of a DNS payload. */
+export interface CapturedDns {
+  readonly response: boolean;
+  readonly questions: number;
+  readonly answers: number;
+  readonly authorities: number;
+  readonly additionals: number;
+  /** Question names and types (`name/TYPE`), in order. */
+  readonly questionList: readonly string[];
+  /** Whether each question asked for a unicast response (QU bit). */
+  readonly qu: readonly boolean[];
+  /**
+   * Record types, in order, all sections together (names are left out: tshark files an SRV
+   * record's name under other fields, so name and type lists would not line up).
+   */
+  readonly records: readonly string[];
+  /** Record TTLs in the same order. */
+  readonly ttls: readonly number[];
+  /** Each record's cache-flush bit (RFC 6762 section 10.2), same order. */
+  readonly cacheFlush: readonly boolean[];
 }
 
 /** tshark capturing in one host, into a pcapng file. */
@@ -939,9 +965,20 @@ function labProcess(
   };
 }
 
+const DNS_TYPES: Record<string, string> = {
+  "1": "A",
+  "12": "PTR",
+  "16": "TXT",
+  "28": "AAAA",
+  "33": "SRV",
+  "47": "NSEC",
+  "255": "ANY",
+};
+
 /** Reads a capture file with tshark (reading a file touches no network). */
 export async function readCapture(file: string): Promise<CapturedPacket[]> {
   const fields = [
+    "frame.number",
     "frame.time_relative",
     "ip.src",
     "ip.dst",
@@ -952,6 +989,17 @@ export async function readCapture(file: string): Promise<CapturedPacket[]> {
     "ip.ttl",
     "ipv6.hlim",
     "udp.payload",
+    "dns.flags.response",
+    "dns.count.queries",
+    "dns.count.answers",
+    "dns.count.auth_rr",
+    "dns.count.add_rr",
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.qry.qu",
+    "dns.resp.type",
+    "dns.resp.ttl",
+    "dns.resp.cache_flush",
     "_ws.col.Info",
   ];
   const out = await run("/usr/bin/tshark", [
@@ -963,25 +1011,69 @@ export async function readCapture(file: string): Promise<CapturedPacket[]> {
     "-E",
     "separator=\t",
     "-E",
-    "occurrence=f",
+    "occurrence=a",
+    "-E",
+    "aggregator=\u001f",
     ...fields.flatMap((f) => ["-e", f]),
   ]);
   if (out.code !== 0) throw new Error(`Cannot read capture ${file}: ${out.stderr.trim()}`);
   const packets: CapturedPacket[] = [];
+  const list = (text: string | undefined) => text ? text.split("\u001f") : [];
+  const first = (text: string | undefined) => list(text)[0] ?? "";
   for (const line of out.stdout.split("\n")) {
     if (line === "") continue;
-    const [time, src4, dst4, src6, dst6, sport, dport, ttl, hlim, payload, info] = line.split("\t");
+    const [
+      frame,
+      time,
+      src4,
+      dst4,
+      src6,
+      dst6,
+      sport,
+      dport,
+      ttl,
+      hlim,
+      payload,
+      response,
+      qdcount,
+      ancount,
+      nscount,
+      arcount,
+      qnames,
+      qtypes,
+      qu,
+      rtypes,
+      rttls,
+      flush,
+      info,
+    ] = line.split("\t");
     const family = src4 ? 4 : 6;
+    const typeName = (t: string) => DNS_TYPES[t] ?? `TYPE${t}`;
+    const qtypeList = list(qtypes);
+    const rtypeList = list(rtypes);
     packets.push({
+      frame: Number(frame),
       time: Number(time),
       family,
-      src: (family === 4 ? src4 : src6) ?? "",
-      dst: (family === 4 ? dst4 : dst6) ?? "",
-      srcPort: Number(sport),
-      dstPort: Number(dport),
-      ttl: Number(family === 4 ? ttl : hlim),
-      payloadHex: (payload ?? "").replaceAll(":", "").toLowerCase(),
+      src: first(family === 4 ? src4 : src6),
+      dst: first(family === 4 ? dst4 : dst6),
+      srcPort: Number(first(sport)),
+      dstPort: Number(first(dport)),
+      ttl: Number(first(family === 4 ? ttl : hlim)),
+      payloadHex: first(payload).replaceAll(":", "").toLowerCase(),
       info: info ?? "",
+      dns: response === undefined || response === "" ? undefined : {
+        response: first(response) === "1" || first(response) === "True",
+        questions: Number(first(qdcount)),
+        answers: Number(first(ancount)),
+        authorities: Number(first(nscount)),
+        additionals: Number(first(arcount)),
+        questionList: list(qnames).map((n, i) => `${n}/${typeName(qtypeList[i] ?? "")}`),
+        qu: list(qu).map((v) => v === "1" || v === "True"),
+        records: rtypeList.map(typeName),
+        ttls: list(rttls).map(Number),
+        cacheFlush: list(flush).map((v) => v === "1" || v === "True"),
+      },
     });
   }
   return packets;
@@ -1153,6 +1245,7 @@ async function main(args: string[]): Promise<number> {
           "Usage: scripts/netns-lan <command>",
           "  selftest [--hosts N]  build a lab, check avahi <-> python-zeroconf both ways with tshark, destroy it",
           "  up [--hosts N]        build a lab and keep it until Ctrl-C (prints hosts, namespaces, addresses)",
+          "  fixtures [dir]        capture avahi / python-zeroconf packets into test/fixtures/mdns",
           "  cleanup               delete lab namespaces whose creating process is gone",
           "  list                  list lab namespaces (splab-*)",
         ].join("\n"),
