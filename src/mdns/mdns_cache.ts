@@ -42,9 +42,11 @@ export const CONFIRM_TIMEOUT_MS = 10_000;
 /** Unanswered queries seen within CONFIRM_TIMEOUT_MS before a record is suspect (RFC 6762 10.5). */
 export const UNANSWERED_QUERIES_BEFORE_FLUSH = 2;
 /** Questions in the interest table of one cache. @default */
-export const DEFAULT_MAX_CACHE_INTERESTS = 1_024;
+export const DEFAULT_MAX_CACHE_INTERESTS = 2_048;
 
 const ANY_CLASS = 255;
+/** At most one log line per this long for each kind of drop (STYLE rule 5). */
+const LOG_INTERVAL_MS = 60_000;
 /** Longest delay setTimeout keeps (a 32-bit signed count of ms); longer deadlines re-arm. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
@@ -52,7 +54,7 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 export interface MdnsCacheInit {
   /** Records kept; at the cap the record nearest expiry is evicted. @default 1024 */
   readonly maxRecords?: number;
-  /** Questions that can hold an interest at once (addInterest refuses beyond). @default 1024 */
+  /** Questions that can hold an interest at once (addInterest refuses beyond). @default 2048 */
   readonly maxInterests?: number;
 }
 
@@ -137,6 +139,7 @@ export class MdnsCache {
   #evicted = 0;
   #interestsRefused = 0;
   #lastEvictionLogAt = -Infinity;
+  #lastRefusalLogAt = -Infinity;
 
   constructor(init: MdnsCacheInit, components: MdnsCacheComponents) {
     this.maxRecords = init.maxRecords ?? DEFAULT_MAX_CACHE_RECORDS;
@@ -225,12 +228,28 @@ export class MdnsCache {
     const holders = this.#interests.get(key);
     if (holders === undefined && this.#interests.size >= this.maxInterests) {
       this.#interestsRefused++;
-      this.#logger.warn("Refused an mDNS cache interest: interest table full", {
-        max: this.maxInterests,
-      });
+      const now = this.#clock.monotonic();
+      if (now - this.#lastRefusalLogAt >= LOG_INTERVAL_MS) {
+        this.#lastRefusalLogAt = now;
+        this.#logger.warn("Refused an mDNS cache interest: interest table full", {
+          max: this.maxInterests,
+          refused: this.#interestsRefused,
+        });
+      }
       return false;
     }
     this.#interests.set(key, (holders ?? 0) + 1);
+    if (holders === undefined) {
+      // Refreshes are planned only while someone is interested: plan those of the answers held.
+      const now = this.#clock.monotonic();
+      for (
+        const entry of this.#matching(dnsNameKey(question.name), question.type, question.class)
+      ) {
+        if (entry.refreshAt !== undefined) continue;
+        this.#planRefresh(entry, now);
+        if (entry.refreshAt !== undefined) this.#arm(entry.refreshAt);
+      }
+    }
     return true;
   }
 
@@ -389,8 +408,15 @@ export class MdnsCache {
     this.#planRefresh(entry, receivedAt);
   }
 
-  /** Sets refreshAt to the next refresh point after `now` (80/85/90/95 % + 0..2 %), if any. */
+  /**
+   * Sets refreshAt to the next refresh point after `now` (80/85/90/95 % + 0..2 %), if any and if
+   * someone is interested in the record (so that records nobody asks about never wake the sweep).
+   */
   #planRefresh(entry: Entry, now: number): void {
+    if (entry.ending !== "expired" || !this.#interested(entry)) {
+      entry.refreshAt = undefined;
+      return;
+    }
     while (entry.refreshStep < REFRESH_FRACTIONS.length) {
       const fraction = REFRESH_FRACTIONS[entry.refreshStep]! +
         this.#random() * REFRESH_JITTER_FRACTION;
@@ -435,7 +461,7 @@ export class MdnsCache {
     this.#evicted++;
     this.#evictionsCounter.inc();
     const now = this.#clock.monotonic();
-    if (now - this.#lastEvictionLogAt >= 60_000) {
+    if (now - this.#lastEvictionLogAt >= LOG_INTERVAL_MS) {
       this.#lastEvictionLogAt = now;
       this.#logger.warn("Evicted an mDNS cache record: cache full", {
         max: this.maxRecords,

@@ -35,7 +35,7 @@ export interface MdnsQuerierInit {
   readonly maxQuestions?: number;
   /** Records in the interface's cache. @default 1024 */
   readonly maxCacheRecords?: number;
-  /** Questions with an interest in the cache (continuous ones included). @default 1024 */
+  /** Questions with an interest in the cache (continuous ones included). @default 2048 */
   readonly maxCacheInterests?: number;
 }
 
@@ -124,6 +124,7 @@ export class MdnsQuerier {
   #running = false;
   #timerAt: number | undefined;
   #cancelTimer: Cancel | undefined;
+  #lastRefusalLogAt = -Infinity;
 
   constructor(init: MdnsQuerierInit, components: MdnsQuerierComponents) {
     this.maxQuestions = init.maxQuestions ?? DEFAULT_MAX_CONTINUOUS_QUESTIONS;
@@ -227,9 +228,13 @@ export class MdnsQuerier {
     }
     if (this.#questions.size >= this.maxQuestions) {
       this.#refused.inc();
-      this.#logger.warn("Refused a continuous mDNS question: querier at its cap", {
-        max: this.maxQuestions,
-      });
+      const now = this.#clock.monotonic();
+      if (now - this.#lastRefusalLogAt >= 60_000) {
+        this.#lastRefusalLogAt = now;
+        this.#logger.warn("Refused a continuous mDNS question: querier at its cap", {
+          max: this.maxQuestions,
+        });
+      }
       return false;
     }
     const plain: DnsQuestion = { ...question, unicastResponse: false };

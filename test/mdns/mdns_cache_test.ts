@@ -237,6 +237,14 @@ test("MdnsCache.onQueryNeeded() stays silent for records nobody is interested in
   assert.is(queries.length, 1);
 });
 
+test("MdnsCache wakes only for the expiry of records nobody is interested in", () => {
+  const { cache, scheduler } = setup();
+  cache.add(a("10.0.0.1", 100));
+  assert.is(scheduler.nextTime, 100_000);
+  cache.addInterest(question(HOST, DnsType.A));
+  assert.is(scheduler.nextTime, 81_000);
+});
+
 test("MdnsCache.onQueryNeeded() starts over when the record is heard again", () => {
   const { cache, scheduler, queries } = setup();
   cache.addInterest(question(HOST, DnsType.A));
