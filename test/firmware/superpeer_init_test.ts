@@ -22,7 +22,7 @@ const SHIM = fileURLToPath(new URL("./fixtures/openwrt_shim.sh", import.meta.url
 /** Keys with no UCI option on purpose (tests and interop only), as firmware-notes/README.md says. */
 const NOT_IN_UCI = ["relay.allowLoopbackPeers", "relay.allowRfc5766Channels"];
 /** Sections the init script maps; keys of other sections (new areas) are not checked here. */
-const MAPPED_SECTIONS = ["", "identity", "log", "ops", "limits", "overlay", "relay", "sip"];
+const MAPPED_SECTIONS = ["", "identity", "log", "ops", "limits", "overlay", "relay", "sip", "mdns"];
 
 /** Rebuilds the JSON that jshn would dump from the recorded calls. */
 function replayJshn(trace: string): unknown {
@@ -90,7 +90,8 @@ async function writeJson(uci: string): Promise<InitRun> {
   let json: unknown;
   let mode: number | undefined;
   try {
-    json = replayJshn(await readFile(out, "latin1"));
+    // jshn writes a string's bytes as they are (json-c passes UTF-8 through), so read UTF-8.
+    json = replayJshn(await readFile(out, "utf8"));
     mode = (await stat(out)).mode & 0o777;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -216,9 +217,26 @@ config sip 'sip'
 	list routes 'other.example=gw.other.example;transport=udp'
 	option default_route '192.0.2.53:5060'
 	option dns 'off'
+
+config mdns 'mdns'
+	option enabled 'yes'
+	list interfaces 'br-lan'
+	list interfaces 'wlan0'
+	option deny_interfaces 'eth1'
+	option ipv4 '1'
+	option ipv6 'off'
+	option host_name 'ap-kitchen'
+	option instance_name 'Küche "AP" o'\''brien'
+	list advertise 'overlay'
+	list advertise 'sip-udp'
+	list advertise 'turn-udp'
+	option bootstrap '0'
+	option max_cache_records '2048'
+	option max_discovered_peers '16'
+	option interface_poll_seconds '30'
 `;
 
-test("superpeer.init writes every overlay, relay and sip option as its JSON key, and config check accepts it", async () => {
+test("superpeer.init writes every overlay, relay, sip and mdns option as its JSON key, and config check accepts it", async () => {
   const run = await writeJson(FULL_UCI);
   assert.is(run.code, 0, run.stderr);
   const json = run.json as Record<string, Record<string, unknown>>;
@@ -309,6 +327,20 @@ test("superpeer.init writes every overlay, relay and sip option as its JSON key,
     defaultRoute: "192.0.2.53:5060",
     dns: false,
   });
+  assert.equal(json.mdns, {
+    enabled: true,
+    interfaces: ["br-lan", "wlan0"],
+    denyInterfaces: ["eth1"],
+    ipv4: true,
+    ipv6: false,
+    hostName: "ap-kitchen",
+    instanceName: `Küche "AP" o'brien`,
+    advertise: ["overlay", "sip-udp", "turn-udp"],
+    bootstrap: false,
+    maxCacheRecords: 2048,
+    maxDiscoveredPeers: 16,
+    interfacePollSeconds: 30,
+  });
   assert.is(run.mode, 0o600, "the file may hold TURN keys: root only");
   const check = await configCheck(run.json);
   assert.is(check.code, 0, check.out);
@@ -347,6 +379,7 @@ test("superpeer.init writes nothing for the shipped superpeer.config (all option
     overlay: {},
     relay: {},
     sip: {},
+    mdns: { interfaces: ["br-lan"] },
   });
   const check = await configCheck(run.json);
   assert.is(check.code, 0, check.out);
@@ -370,6 +403,67 @@ test("superpeer.init refuses a non-number or non-boolean relay or overlay option
     assert.is(run.code, 1, line);
     assert.ok(run.stderr.includes(message), run.stderr);
     assert.is(run.json, undefined, `${line}: no file`);
+  }
+});
+
+test("superpeer.init mdns: '*' with deny_interfaces, word booleans and one advertise line pass config check", async () => {
+  const run = await writeJson(String.raw`
+config superpeer 'main'
+
+config mdns 'mdns'
+	option enabled 'on'
+	list interfaces '*'
+	list deny_interfaces 'eth1'
+	list deny_interfaces 'pppoe-wan'
+	option ipv4 'true'
+	option ipv6 'no'
+	option advertise 'overlay'
+	option bootstrap 'enabled'
+`);
+  assert.is(run.code, 0, run.stderr);
+  assert.equal((run.json as Record<string, unknown>).mdns, {
+    enabled: true,
+    interfaces: ["*"],
+    denyInterfaces: ["eth1", "pppoe-wan"],
+    ipv4: true,
+    ipv6: false,
+    advertise: ["overlay"],
+    bootstrap: true,
+  });
+  const check = await configCheck(run.json);
+  assert.is(check.code, 0, check.out);
+});
+
+test("superpeer.init mdns: a bad boolean or number exits 1 with no file; bad values fail config check by key", async () => {
+  for (
+    const [line, message] of [
+      ["option ipv6 'maybe'", "option mdns.ipv6 must be 0 or 1: got 'maybe'"],
+      [
+        "option max_cache_records '1k'",
+        "option mdns.max_cache_records must be a whole number: got '1k'",
+      ],
+    ] as [string, string][]
+  ) {
+    const run = await writeJson(`config superpeer 'main'\n\nconfig mdns 'mdns'\n\t${line}\n`);
+    assert.is(run.code, 1, line);
+    assert.ok(run.stderr.includes(message), run.stderr);
+    assert.is(run.json, undefined, `${line}: no file`);
+  }
+  for (
+    const [lines, pattern] of [
+      [["list interfaces '*'", "list interfaces 'br-lan'"], /mdns\.interfaces: "\*" already means/],
+      [["list advertise 'sip'"], /mdns\.advertise/],
+      [["option host_name 'ap_kitchen'"], /mdns\.hostName/],
+      [[`option instance_name '${"ü".repeat(32)}'`], /mdns\.instanceName: 64 bytes of UTF-8/],
+    ] as [string[], RegExp][]
+  ) {
+    const run = await writeJson(
+      `config superpeer 'main'\n\nconfig mdns 'mdns'\n${lines.map((l) => `\t${l}\n`).join("")}`,
+    );
+    assert.is(run.code, 0, run.stderr);
+    const check = await configCheck(run.json);
+    assert.is(check.code, 2, lines.join("; "));
+    assert.match(check.out, pattern);
   }
 });
 
