@@ -67,6 +67,25 @@ export interface NetnsLanInit {
   readonly waitForIpv6?: boolean;
   /** How long DAD may take before create() fails. @default 15_000 */
   readonly dadTimeoutMs?: number;
+  /**
+   * Further links besides the LAN every host is on: each lists the hosts it joins. Link k (from 1)
+   * is bridge `br<k>`, the hosts' interface `eth<k>`, IPv4 `<a.b.(c + k)>.0/24`.
+   * `[[0, 2]]` gives hosts 0 and 2 a second link of their own.
+   * @default []
+   */
+  readonly links?: readonly (readonly number[])[];
+}
+
+/** One interface of a lab host. */
+export interface LabInterface {
+  /** 0 for the LAN every host is on, k for `links[k - 1]`. */
+  readonly link: number;
+  readonly ifname: string;
+  readonly mac: string;
+  readonly ipv4: string;
+  readonly ipv4PrefixLength: number;
+  /** Empty when IPv6 was not waited for and had not appeared yet. */
+  readonly ipv6LinkLocal: string;
 }
 
 /** One host of the LAN. */
@@ -76,13 +95,15 @@ export interface LabHost {
   readonly netns: string;
   /** Host name its processes see (`lab-h<i>`), so each claims its own `<name>.local`. */
   readonly hostname: string;
-  /** The LAN interface inside the namespace. */
+  /** Its interface on link 0 (the LAN every host is on); `ipv4` etc. below are that one's. */
   readonly ifname: string;
   readonly mac: string;
   readonly ipv4: string;
   readonly ipv4PrefixLength: number;
   /** Empty when IPv6 was not waited for and had not appeared yet. */
   readonly ipv6LinkLocal: string;
+  /** Every interface, link 0 first. */
+  readonly interfaces: readonly LabInterface[];
 }
 
 export interface SpawnOptions {
@@ -301,6 +322,43 @@ async function removeNamespaces(names: readonly string[]): Promise<void> {
   });
 }
 
+/**
+ * Polls `ip -6 addr` until every interface of every host has a link-local address that is no
+ * longer tentative (DAD done: before that, ff02::fb does not work); returns them per host.
+ */
+async function waitForLinkLocal(
+  hosts: readonly LabHost[],
+  wait: boolean,
+  timeoutMs: number,
+): Promise<string[][]> {
+  const deadline = performance.now() + timeoutMs;
+  const found = hosts.map((h) => h.interfaces.map(() => ""));
+  for (;;) {
+    let pending = 0;
+    await Promise.all(hosts.map(async (host, i) => {
+      if (found[i]!.every((a) => a !== "")) return;
+      const out = await run(IP, ["-n", host.netns, "-6", "-o", "addr", "show"]);
+      for (const [j, x] of host.interfaces.entries()) {
+        const line = out.stdout.split("\n").find((l) =>
+          l.includes(` ${x.ifname} `) && / inet6 fe80::/.test(l)
+        );
+        const address = line === undefined
+          ? undefined
+          : /inet6 (fe80::[0-9a-f:]+)\//.exec(line)?.[1];
+        if (address !== undefined && !/tentative|dadfailed/.test(line!)) found[i]![j] = address;
+        else pending++;
+      }
+    }));
+    if (pending === 0 || !wait) return found;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `Cannot build the lab: IPv6 link-local addresses still tentative after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Labs still alive, to undo when this process ends without destroy() (a failed assertion). */
 const liveLabs = new Set<NetnsLan>();
 globalThis.addEventListener("unload", () => {
@@ -442,111 +500,95 @@ export class NetnsLan {
           );
         }
       }
-      const bridgeLines = [
-        "link set lo up",
-        "link add br0 type bridge mcast_snooping 0",
-        "link set br0 up",
-        ...hostNs.flatMap((ns, i) => [
-          `link add h${i} type veth peer name ${LAB_IFNAME} netns ${ns}`,
-          `link set h${i} master br0`,
-          `link set h${i} up`,
-        ]),
+      // links[0] is the LAN of every host; the rest come from init.links.
+      const links: number[][] = [
+        hostNs.map((_, i) => i),
+        ...(init.links ?? []).map((hostsOn) => [...new Set(hostsOn)]),
       ];
+      const [a, b, c] = subnet.split(".").map(Number);
+      const subnetOf = (link: number) =>
+        c === undefined ? `${subnet}.${link}` : `${a}.${b}.${c + link}`;
+      for (const [k, hostsOn] of links.entries()) {
+        if (hostsOn.some((i) => !Number.isInteger(i) || i < 0 || i >= count)) {
+          throw new RangeError(
+            `Cannot build the lab: link ${k} names a host outside 0..${count - 1}`,
+          );
+        }
+        if (!/^\d+\.\d+\.\d+$/.test(subnetOf(k)) || Number(subnetOf(k).split(".")[2]) > 255) {
+          throw new RangeError(`Cannot build the lab: no /24 left for link ${k} after ${subnet}`);
+        }
+      }
+      const bridgeLines = ["link set lo up"];
+      for (const [k, hostsOn] of links.entries()) {
+        bridgeLines.push(`link add br${k} type bridge mcast_snooping 0`, `link set br${k} up`);
+        for (const i of hostsOn) {
+          const port = k === 0 ? `h${i}` : `h${i}l${k}`;
+          bridgeLines.push(
+            `link add ${port} type veth peer name eth${k} netns ${hostNs[i]}`,
+            `link set ${port} master br${k}`,
+            `link set ${port} up`,
+          );
+        }
+      }
       await mustRun(IP, ["-n", bridge, "-batch", "-"], { stdin: bridgeLines.join("\n") + "\n" });
+      const hex2 = (n: number) => n.toString(16).padStart(2, "0");
       const hosts: LabHost[] = [];
       await Promise.all(hostNs.map(async (ns, i) => {
-        const mac = `02:77:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${
-          ((i + 1) & 0xff).toString(16).padStart(2, "0")
-        }`;
-        const ipv4 = `${subnet}.${10 + i}`;
-        const lines = [
-          "link set lo up",
-          `link set ${LAB_IFNAME} address ${mac}`,
-          `addr add ${ipv4}/24 dev ${LAB_IFNAME}`,
-          `link set ${LAB_IFNAME} up`,
-          // Without a route to the group, sending to 224.0.0.251 fails with ENETUNREACH.
-          `route add 224.0.0.0/4 dev ${LAB_IFNAME}`,
-        ];
+        const interfaces: LabInterface[] = [];
+        const lines = ["link set lo up"];
+        for (const [k, hostsOn] of links.entries()) {
+          if (!hostsOn.includes(i)) continue;
+          const ifname = `eth${k}`;
+          const mac = `02:77:00:${hex2(k)}:${hex2((i + 1) >> 8)}:${hex2((i + 1) & 0xff)}`;
+          const ipv4 = `${subnetOf(k)}.${10 + i}`;
+          lines.push(
+            `link set ${ifname} address ${mac}`,
+            `addr add ${ipv4}/24 dev ${ifname}`,
+            `link set ${ifname} up`,
+            // Without a route to the group, sending to 224.0.0.251 fails with ENETUNREACH.
+            `route add 224.0.0.0/4 dev ${ifname} metric ${k}`,
+          );
+          interfaces.push({ link: k, ifname, mac, ipv4, ipv4PrefixLength: 24, ipv6LinkLocal: "" });
+        }
         await mustRun(IP, ["-n", ns, "-batch", "-"], { stdin: lines.join("\n") + "\n" });
+        const first = interfaces[0]!;
         hosts[i] = {
           index: i,
           netns: ns,
           hostname: `lab-h${i}`,
-          ifname: LAB_IFNAME,
-          mac,
-          ipv4,
-          ipv4PrefixLength: 24,
+          ifname: first.ifname,
+          mac: first.mac,
+          ipv4: first.ipv4,
+          ipv4PrefixLength: first.ipv4PrefixLength,
           ipv6LinkLocal: "",
+          interfaces,
         };
       }));
-      const lan = new NetnsLan(
-        prefix,
+      const linkLocal = await waitForLinkLocal(
         hosts,
+        init.waitForIpv6 ?? true,
+        init.dadTimeoutMs ?? 15_000,
+      );
+      const ready = new NetnsLan(
+        prefix,
+        hosts.map((h, i) => {
+          const interfaces = h.interfaces.map((x, j) => ({
+            ...x,
+            ipv6LinkLocal: linkLocal[i]?.[j] ?? "",
+          }));
+          return { ...h, ipv6LinkLocal: interfaces[0]!.ipv6LinkLocal, interfaces };
+        }),
         namespaces,
         outside,
         workDir,
-        0,
+        Math.round(performance.now() - started),
       );
-      liveLabs.add(lan);
-      try {
-        const linkLocal = await lan.#waitForLinkLocal(
-          init.waitForIpv6 ?? true,
-          init.dadTimeoutMs ?? 15_000,
-        );
-        const ready = new NetnsLan(
-          prefix,
-          hosts.map((h, i) => ({ ...h, ipv6LinkLocal: linkLocal[i] ?? "" })),
-          namespaces,
-          outside,
-          workDir,
-          Math.round(performance.now() - started),
-        );
-        liveLabs.delete(lan);
-        liveLabs.add(ready);
-        return ready;
-      } catch (error) {
-        liveLabs.delete(lan);
-        throw error;
-      }
+      liveLabs.add(ready);
+      return ready;
     } catch (error) {
       await removeNamespaces(all);
       rmSync(workDir, { recursive: true, force: true });
       throw error;
-    }
-  }
-
-  /** Polls `ip -6 addr` until each host has a link-local address that is no longer tentative. */
-  async #waitForLinkLocal(wait: boolean, timeoutMs: number): Promise<string[]> {
-    const deadline = performance.now() + timeoutMs;
-    const found: string[] = this.hosts.map(() => "");
-    for (;;) {
-      let pending = 0;
-      await Promise.all(this.hosts.map(async (host, i) => {
-        if (found[i] !== "") return;
-        const out = await run(IP, [
-          "-n",
-          host.netns,
-          "-6",
-          "-o",
-          "addr",
-          "show",
-          "dev",
-          host.ifname,
-        ]);
-        const line = out.stdout.split("\n").find((l) => / inet6 fe80::/.test(l));
-        const address = line === undefined
-          ? undefined
-          : /inet6 (fe80::[0-9a-f:]+)\//.exec(line)?.[1];
-        if (address !== undefined && !/tentative|dadfailed/.test(line!)) found[i] = address;
-        else pending++;
-      }));
-      if (pending === 0 || !wait) return found;
-      if (performance.now() > deadline) {
-        throw new Error(
-          `Cannot build the lab: IPv6 link-local addresses still tentative after ${timeoutMs} ms`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -789,15 +831,19 @@ enable-reflector=no
    */
   async capture(
     i: number,
-    options: { filter?: string; name?: string; timeoutMs?: number } = {},
+    options: { filter?: string; name?: string; timeoutMs?: number; ifname?: string } = {},
   ): Promise<LabCapture> {
     const host = this.#host(i);
+    const ifname = options.ifname ?? host.ifname;
+    if (!host.interfaces.some((x) => x.ifname === ifname)) {
+      throw new RangeError(`Cannot capture: host ${i} has no interface ${ifname}`);
+    }
     const file = join(this.workDir, `${options.name ?? `capture-h${i}`}-${randomHex(2)}.pcapng`);
     const tshark = this.spawn(i, "/usr/bin/tshark", [
       "-n",
       "-q",
       "-i",
-      host.ifname,
+      ifname,
       "-f",
       options.filter ?? "udp port 5353",
       "-w",
