@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
 // Usage: deno run -A --unstable-net scripts/bench.ts [--runs N]
-//          [--only startup|micro|overlay|transport|sip|relay|sip-load] [--quick]
+//          [--only startup|micro|overlay|transport|sip|dns|relay|sip-load] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
@@ -13,6 +13,9 @@
 //   sip       SIP codec: parse (framing only, default checks, + the proxy's structured reads) and
 //             serialize of a typical INVITE and REGISTER: messages/s, us per message, heap bytes
 //             allocated per message (scripts/lib/bench_sip.ts)
+//   dns       DNS codec: decode of a typical mDNS response (PTR answer; SRV, TXT, A, AAAA additionals,
+//             names compressed) and its encode with a reused DnsMessageWriter: ns per message, heap
+//             bytes allocated per message (about 1 s)
 //   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
 //             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
 //   sip-load  (only when asked: ~20 minutes) SIPp REGISTER/s without auth and with Digest, calls/s,
@@ -27,10 +30,15 @@ import { resolveConfig } from "../src/daemon/config/load_config.ts";
 import { LogSink } from "../src/daemon/log_sink.ts";
 import { renderPrometheusText } from "../src/daemon/ops/prometheus_text.ts";
 import { DENO_BIN, get, MAIN_TS, startDaemonProcess } from "./lib/daemon_process.ts";
-import { benchOverlayCodec } from "./lib/bench_overlay.ts";
+import { benchOverlayCodec, perSecond } from "./lib/bench_overlay.ts";
 import { benchTransport, type TransportBenchRun } from "./lib/bench_transport.ts";
 import { benchRelay } from "./lib/bench_relay.ts";
 import { benchSipCodec } from "./lib/bench_sip.ts";
+import { MDNS_RESPONSE_FLAGS } from "../src/codec/dns/constants.ts";
+import { decodeDnsMessage } from "../src/codec/dns/dns_message.ts";
+import type { DnsMessage } from "../src/codec/dns/dns_types.ts";
+import { DnsMessageWriter, encodeDnsMessage } from "../src/codec/dns/dns_writer.ts";
+import { encodeTxtPairs } from "../src/codec/dns/txt_pairs.ts";
 import { benchSipLoad } from "./lib/bench_sip_load.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -189,6 +197,10 @@ if (wants("sip")) {
     ]),
   ));
 }
+if (wants("dns")) {
+  console.log("\nDNS codec, a typical mDNS response (Deno, this process):\n");
+  console.log(table(["operation", "messages/s", "ns/message", "heap bytes/message"], benchDns()));
+}
 if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
 if (only === "sip-load") {
   await benchSipLoad({ quick: Deno.args.includes("--quick"), args: Deno.args });
@@ -308,4 +320,76 @@ function benchOverlay(): void {
         (ours / rfc).toFixed(2)
       }; RFC sizes leave out its X.509 certificates)`,
   );
+}
+
+/** A PTR answer with SRV, TXT, A and AAAA additionals, as a responder answers a browse query. */
+function sampleMdnsResponse(): DnsMessage {
+  const service = ["_superpeer", "_udp", "local"];
+  const instance = ["Office AP 3", ...service];
+  const host = ["ap-3", "local"];
+  const r = (name: string[], data: DnsMessage["answers"][number]["data"], ttl: number) => ({
+    name,
+    class: 1,
+    cacheFlush: ttl === 120,
+    ttl,
+    data,
+  });
+  return {
+    id: 0,
+    flags: MDNS_RESPONSE_FLAGS,
+    questions: [],
+    answers: [r(service, { type: 12, target: instance }, 4500)],
+    authorities: [],
+    additionals: [
+      r(instance, { type: 33, priority: 0, weight: 0, port: 5060, target: host }, 120),
+      r(instance, {
+        type: 16,
+        strings: encodeTxtPairs({ txtvers: "1", node: "3f2a9c", relay: true }),
+      }, 4500),
+      r(host, { type: 1, address: "192.168.1.3" }, 120),
+      r(host, { type: 28, address: "fe80::2a0:c9ff:fe14:8c3" }, 120),
+    ],
+  };
+}
+
+/** Median heap growth per call over batches of calls (a GC inside a batch shows as a drop). */
+function heapBytesPerCall(fn: () => unknown, size = 200, batches = 9): number | undefined {
+  if (typeof Deno === "undefined" || typeof Deno.memoryUsage !== "function") return undefined;
+  const keep: unknown[] = new Array(size);
+  const samples: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const before = Deno.memoryUsage().heapUsed;
+    for (let i = 0; i < size; i++) keep[i] = fn();
+    const after = Deno.memoryUsage().heapUsed;
+    if (after >= before) samples.push((after - before) / size);
+  }
+  return samples.length > 0 ? median(samples) : undefined;
+}
+
+function benchDns(): string[][] {
+  const message = sampleMdnsResponse();
+  const bytes = encodeDnsMessage(message);
+  const writer = new DnsMessageWriter(1452);
+  const encode = () => {
+    writer.reset();
+    for (const record of message.answers) writer.addAnswer(record);
+    for (const record of message.additionals) writer.addAdditional(record);
+    return writer.finish(0, message.flags);
+  };
+  const operations: [string, () => unknown][] = [
+    [`decodeDnsMessage (${bytes.length} B, 5 records)`, () => decodeDnsMessage(bytes)],
+    ["DnsMessageWriter encode (reused writer, a view)", encode],
+    ["encodeDnsMessage (shared writer + copy)", () => encodeDnsMessage(message)],
+  ];
+  return operations.map(([name, fn]) => {
+    for (let i = 0; i < 5_000; i++) fn(); // warm-up: let the JIT settle
+    const rate = perSecond(fn, 300);
+    const heap = heapBytesPerCall(fn);
+    return [
+      name,
+      Math.round(rate).toLocaleString("en-US"),
+      Math.round(1e9 / rate).toLocaleString("en-US"),
+      heap === undefined ? "n/a" : Math.round(heap).toLocaleString("en-US"),
+    ];
+  });
 }
