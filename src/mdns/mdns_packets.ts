@@ -42,17 +42,17 @@ export interface PackedDnsMessage {
 
 const TC_BIT_IN_BYTE_2 = 0x02;
 
-/** Writers reused across calls: the packer runs to completion, so one set serves every call. */
-let pool: DnsMessageWriter[] = [];
-let poolMaxBytes = 0;
+/**
+ * Writers reused across calls, by packet size (one size per interface in practice): the packer runs
+ * to completion, so one set per size serves every call.
+ */
+const pools = new Map<number, DnsMessageWriter[]>();
 let used = 0;
 let jumbo: DnsMessageWriter | undefined;
 
 function take(maxBytes: number): DnsMessageWriter {
-  if (poolMaxBytes !== maxBytes) {
-    pool = [];
-    poolMaxBytes = maxBytes;
-  }
+  let pool = pools.get(maxBytes);
+  if (pool === undefined) pools.set(maxBytes, pool = []);
   const writer = pool[used] ?? (pool[used] = new DnsMessageWriter(maxBytes));
   used++;
   writer.reset();

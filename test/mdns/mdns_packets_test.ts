@@ -238,6 +238,16 @@ test("packDnsMessage() keeps a legacy unicast response's questions in the first 
   for (const m of decoded) assert.is(m.id, 0x1234);
 });
 
+test("packDnsMessage() packs for several packet sizes in turn (one writer pool per size)", () => {
+  const answers = Array.from({ length: 60 }, (_, i) => a(i));
+  for (const size of [512, 1452, 512, 9000 - 48, 512]) {
+    const packets = packDnsMessage(response(answers), size);
+    for (const p of packets) assert.ok(p.length <= size);
+    const decoded = packets.map((p) => decodeDnsMessage(p));
+    assert.equal(decoded.flatMap((m) => m.answers).map(key), answers.map(key), `size ${size}`);
+  }
+});
+
 test("packDnsMessage() refuses a maxBytes outside 12..8952", () => {
   for (const size of [11, 9000, 1.5]) {
     assert.throws(

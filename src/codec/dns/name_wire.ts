@@ -42,6 +42,13 @@ const EMPTY_NAME: DnsName = Object.freeze([]);
  * Labels already decoded in one message, by offset, so a suffix that many names point at
  * ("_udp.local") is decoded once per message. reset() before each message: entries of an earlier
  * message are never returned after it (a generation stamp per offset, so reset() is O(1)).
+ *
+ * @example
+ * ```ts
+ * const cache = new DnsLabelCache();
+ * cache.reset(); // a new message
+ * const name = readDnsName(bytes, { offset: 12 }, bytes.length, cache);
+ * ```
  */
 export class DnsLabelCache {
   #generation = 1;
