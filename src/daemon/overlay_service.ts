@@ -47,6 +47,11 @@ export class OverlayService implements Service {
     this.#components = components;
   }
 
+  /** Where the overlay's UDP socket is bound, once started. */
+  get local(): DatagramAddress | undefined {
+    return this.#transport?.local;
+  }
+
   /** The running node (for the SIP and relay services), once started. */
   get node(): OverlayNode | undefined {
     return this.#node;

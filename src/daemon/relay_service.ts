@@ -276,6 +276,15 @@ export class RelayService implements Service {
         undefined;
   }
 
+  /** The addresses the relay listens on, by transport (absent when off). */
+  listening(): { udp?: DatagramAddress; tcp?: DatagramAddress; tls?: DatagramAddress } {
+    return {
+      ...(this.#listen ? { udp: this.#listen.local } : {}),
+      ...(this.#tcp ? { tcp: this.#tcp.local } : {}),
+      ...(this.#tls ? { tls: this.#tls.local } : {}),
+    };
+  }
+
   status(): Record<string, unknown> {
     const stats = this.#server?.table.stats();
     return {

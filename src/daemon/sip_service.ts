@@ -17,7 +17,7 @@ import { type Scheduler, systemScheduler } from "../core/scheduler.ts";
 import type { Service } from "../core/service.ts";
 import type { MessageListener } from "../core/message_transport.ts";
 import type { StreamListener } from "../core/stream_transport.ts";
-import { type DatagramTransport, formatAddress } from "../core/transport.ts";
+import { type DatagramAddress, type DatagramTransport, formatAddress } from "../core/transport.ts";
 import type { NodeKey } from "../identity/node_key.ts";
 import {
   DEFAULT_USERS_FILE_NAME,
@@ -328,6 +328,15 @@ export class SipService implements Service {
         error: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+
+  /** The addresses SIP listens on, by transport (absent when off). */
+  listening(): { udp?: DatagramAddress; tcp?: DatagramAddress; tls?: DatagramAddress } {
+    return {
+      ...(this.#udp ? { udp: this.#udp.local } : {}),
+      ...(this.#tcp ? { tcp: this.#tcp.local } : {}),
+      ...(this.#tls ? { tls: this.#tls.local } : {}),
+    };
   }
 
   status(): Record<string, unknown> {
