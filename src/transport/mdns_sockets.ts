@@ -158,9 +158,10 @@ function fingerprint(bytes: Uint8Array): number {
  *   node:dgram does not say which interface a datagram came in on, and Linux hands a group's
  *   packets to every socket that joined it on any interface, so a packet belongs to the interface
  *   whose subnet holds its source (attributeIpv4Source); others are dropped (`off_link`,
- *   `ambiguous_interface`). Sending sets the multicast interface, then sends; on Deno a send
- *   completes after later calls, so that `setMulticastInterface(A); send(); setMulticastInterface(B);
- *   send()` sent both on B (measured): IPv4 sends therefore go one at a time, the next after the
+ *   `ambiguous_interface`). Sending sets the multicast interface, then sends. On Deno 2.9.6 sends
+ *   made just after the socket is bound go out later, all with the multicast interface set last
+ *   (measured: four sends alternating eth0 / eth1 right after binding all left on eth1, in reverse
+ *   order; 300 ms later they went right): IPv4 sends therefore go one at a time, the next after the
  *   previous one's callback (at most `maxQueuedSends` waiting; bytes queued are copied).
  * - IPv6: one socket per interface bound to [ff02::fb%<name>]:5353 (SO_REUSEADDR), joined and set
  *   as multicast interface there. Linux binds such a socket to the interface, so it receives only
