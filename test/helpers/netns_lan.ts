@@ -361,9 +361,13 @@ async function waitForLinkLocal(
 
 /** Labs still alive, to undo when this process ends without destroy() (a failed assertion). */
 const liveLabs = new Set<NetnsLan>();
-globalThis.addEventListener("unload", () => {
+const destroyLiveLabs = () => {
   for (const lab of liveLabs) lab.destroySync();
-});
+};
+globalThis.addEventListener("unload", destroyLiveLabs);
+// An uncaught error ends the process without "unload"; the error still ends it after this.
+globalThis.addEventListener("error", destroyLiveLabs);
+globalThis.addEventListener("unhandledrejection", destroyLiveLabs);
 
 /**
  * The LAN. Create it with `NetnsLan.create()`, always `destroy()` it (also on failure).
@@ -883,6 +887,9 @@ enable-reflector=no
 
   /** destroy() without waiting, for the process's unload event. */
   destroySync(): void {
+    if (this.#destroyed !== undefined && !liveLabs.has(this)) return;
+    this.#destroyed ??= Promise.resolve();
+    liveLabs.delete(this);
     for (const p of this.#processes) {
       try {
         p.child.kill("SIGKILL");
