@@ -102,7 +102,7 @@ export function decodeRdata(
       return {
         type,
         raw: layout === undefined
-          ? bytes.slice(offset, end)
+          ? copyOf(bytes, offset, end)
           : decompressRaw(bytes, offset, end, layout, cache),
       };
     }
@@ -128,11 +128,21 @@ function readWholeName(
   return name;
 }
 
+/**
+ * A fresh copy of `bytes[start, end)`. Not `bytes.slice()`: on a Node Buffer (what node:dgram
+ * hands us) slice() is a view into the socket's pool, not a copy.
+ */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}
+
 function readStrings(bytes: Uint8Array, offset: number, end: number): Uint8Array[] {
   if (offset === end) return [new Uint8Array(0)];
   // one copy of the rdata and a view per string: a typed array allocation costs far more than a
   // view (bench: 3 strings in 1 us instead of 3)
-  const copy = bytes.slice(offset, end);
+  const copy = copyOf(bytes, offset, end);
   const strings: Uint8Array[] = [];
   const length = end - offset;
   let pos = 0;
@@ -141,7 +151,7 @@ function readStrings(bytes: Uint8Array, offset: number, end: number): Uint8Array
     if (pos + 1 + size > length) {
       throw new DnsDecodeError(offset + pos, `TXT string of ${size} bytes runs past the rdata`);
     }
-    strings.push(new Uint8Array(copy.buffer, pos + 1, size));
+    strings.push(copy.subarray(pos + 1, pos + 1 + size));
     pos += 1 + size;
   }
   return strings;

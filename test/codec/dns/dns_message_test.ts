@@ -1,6 +1,8 @@
+import { Buffer } from "node:buffer";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MAX_RECORDS_PER_MESSAGE } from "../../../src/codec/dns/constants.ts";
+import { MAX_RECORDS_PER_MESSAGE, MDNS_RESPONSE_FLAGS } from "../../../src/codec/dns/constants.ts";
+import { encodeDnsMessage } from "../../../src/codec/dns/dns_writer.ts";
 import { decodeDnsMessage } from "../../../src/codec/dns/dns_message.ts";
 import { DnsDecodeError } from "../../../src/codec/dns/dns_errors.ts";
 import {
@@ -178,6 +180,42 @@ test("decodeDnsMessage() does not reuse labels of an earlier message at the same
   assert.equal(decodeDnsMessage(second).questions[0]!.name, ["other"]);
   first.set(second); // the same array, new contents: what a reused receive buffer does
   assert.equal(decodeDnsMessage(first).questions[0]!.name, ["other"]);
+});
+
+test("decodeDnsMessage() copies TXT and raw rdata out of a pooled Node Buffer (what node:dgram delivers)", () => {
+  const txt = [new TextEncoder().encode("overlay=mesh"), new TextEncoder().encode("v=1")];
+  const packet = encodeDnsMessage({
+    id: 0,
+    flags: MDNS_RESPONSE_FLAGS,
+    questions: [],
+    answers: [
+      {
+        name: ["x", "local"],
+        class: 1,
+        cacheFlush: true,
+        ttl: 120,
+        data: { type: 16, strings: txt },
+      },
+      {
+        name: ["x", "local"],
+        class: 1,
+        cacheFlush: true,
+        ttl: 120,
+        data: { type: 99, raw: new Uint8Array([7, 8]) },
+      },
+    ],
+    authorities: [],
+    additionals: [],
+  });
+  // A Buffer at a non-zero offset of a larger pool, where Buffer#slice() is a view, not a copy.
+  const pooled = Buffer.concat([Buffer.alloc(37, 0xee), Buffer.from(packet)]).subarray(37);
+  const message = decodeDnsMessage(pooled);
+  const data = message.answers[0]!.data;
+  const strings = "strings" in data ? data.strings : [];
+  assert.equal(strings.map((s) => new TextDecoder().decode(s)), ["overlay=mesh", "v=1"]);
+  pooled.fill(0);
+  assert.equal(strings.map((s) => new TextDecoder().decode(s)), ["overlay=mesh", "v=1"], "a copy");
+  assert.equal([...(message.answers[1]!.data as { raw: Uint8Array }).raw], [7, 8]);
 });
 
 test.run();
