@@ -33,6 +33,8 @@ export const DEFAULT_MDNS_MAX_PACKET_BYTES = 9_000;
 export const DEFAULT_MDNS_MAX_QUEUED_SENDS = 256;
 /** IP TTL / hop limit of everything sent (RFC 6762 section 11: SHOULD be 255). */
 const MDNS_TTL = 255;
+/** How long close() waits for queued sends (the goodbyes) before closing the sockets anyway. */
+const CLOSE_DRAIN_MS = 1_000;
 /** How long a multicast packet we sent is remembered, to recognise it when it loops back. */
 const SELF_ECHO_WINDOW_MS = 5_000;
 /** Packets remembered for that (a ring; older ones are forgotten first). */
@@ -222,6 +224,10 @@ export class MdnsSockets {
   #v4Opening: Promise<MdnsDgramSocket | undefined> | undefined;
   readonly #v4Queue: QueuedSend[] = [];
   #v4InFlight = false;
+  /** IPv6 sends handed to a socket whose callback has not come yet. */
+  #v6InFlight = 0;
+  /** Resolves close()'s wait once every queued send is out. */
+  #whenDrained: (() => void) | undefined;
   #v4MulticastInterface: string | undefined;
   readonly #echoes = Array.from(
     { length: SELF_ECHO_SLOTS },
@@ -426,8 +432,10 @@ export class MdnsSockets {
       this.#remember(bytes);
     }
     try {
+      this.#v6InFlight++;
       socket.send(bytes, to?.port ?? MDNS_SOCKET_PORT, host, this.#onSent6);
     } catch (error) {
+      this.#v6InFlight--;
       this.#sendFailed(errorCode(error), interfaceName, to);
     }
   }
@@ -437,6 +445,8 @@ export class MdnsSockets {
     this.#closing ??= (async () => {
       this.#cancelPoll?.();
       this.#cancelPoll = undefined;
+      // Goodbyes (RFC 6762 10.1) are usually the last sends: let them out before closing.
+      await this.#drain(CLOSE_DRAIN_MS);
       await this.#refreshing?.catch(() => {});
       const closing: Promise<void>[] = [];
       for (const [name, link] of this.#links) {
@@ -452,6 +462,25 @@ export class MdnsSockets {
       await Promise.all(closing);
     })();
     return this.#closing;
+  }
+
+  #drain(timeoutMs: number): Promise<void> {
+    if (this.#isDrained()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const cancel = this.#scheduler.schedule(timeoutMs, () => {
+        this.#whenDrained = undefined;
+        resolve();
+      });
+      this.#whenDrained = () => {
+        cancel();
+        this.#whenDrained = undefined;
+        resolve();
+      };
+    });
+  }
+
+  #isDrained(): boolean {
+    return !this.#v4InFlight && this.#v4Queue.length === 0 && this.#v6InFlight === 0;
   }
 
   #schedulePoll(): void {
@@ -707,12 +736,15 @@ export class MdnsSockets {
     this.#v4InFlight = false;
     if (error) this.#sendFailed(errorCode(error), undefined, undefined);
     else this.#m.sent4.inc();
-    if (this.#closing === undefined) this.#pumpV4();
+    this.#pumpV4();
+    if (this.#isDrained()) this.#whenDrained?.();
   };
 
   readonly #onSent6 = (error: Error | null): void => {
+    this.#v6InFlight--;
     if (error) this.#sendFailed(errorCode(error), undefined, undefined);
     else this.#m.sent6.inc();
+    if (this.#isDrained()) this.#whenDrained?.();
   };
 
   readonly #onSocketError = (error: Error): void => {

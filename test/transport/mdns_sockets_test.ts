@@ -179,6 +179,13 @@ interface FakeSend {
 
 type MessageListener = (message: Uint8Array, rinfo: RemoteInfo) => void;
 
+/** Closes the rig's sockets, letting the drain wait of close() run out on the virtual clock. */
+async function closeRig(r: { sockets: { close(): Promise<void> }; scheduler: VirtualScheduler }) {
+  const closing = r.sockets.close();
+  r.scheduler.runFor(1_000);
+  await closing;
+}
+
 class FakeSocket implements MdnsDgramSocket {
   readonly options: SocketOptions;
   boundTo: string | undefined;
@@ -340,7 +347,7 @@ test("MdnsSockets.start() opens nothing when no interface is allowed", async () 
   assert.is(r.created.length, 0);
   assert.equal(r.events, []);
   assert.is(r.metrics.value("superpeer_mdns_interfaces"), 0);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets.start() binds one IPv4 socket and one IPv6 socket per interface, joined there", async () => {
@@ -363,7 +370,7 @@ test("MdnsSockets.start() binds one IPv4 socket and one IPv6 socket per interfac
   assert.ok(r.v6("mesh0"));
   assert.is(r.created.length, 3, "wan is denied: no socket for it");
   assert.is(r.metrics.value("superpeer_mdns_interfaces"), 2);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets attributes IPv4 packets by subnet and drops off-link sources", async () => {
@@ -388,7 +395,7 @@ test("MdnsSockets attributes IPv4 packets by subnet and drops off-link sources",
   ]);
   assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "off_link" }), 1);
   assert.is(r.metrics.value("superpeer_mdns_packets_received_total", { family: "4" }), 3);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets places IPv6 packets by socket, appends the zone, and drops off-link sources", async () => {
@@ -404,7 +411,7 @@ test("MdnsSockets places IPv6 packets by socket, appends the zone, and drops off
     ["ula", "fd00:1::8", "br-lan"],
   ]);
   assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "off_link" }), 1);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets drops a packet larger than maxPacketBytes", async () => {
@@ -413,7 +420,7 @@ test("MdnsSockets drops a packet larger than maxPacketBytes", async () => {
   r.v4().receive(new Uint8Array(513), "192.168.1.20");
   assert.is(r.packets.length, 0);
   assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "too_big" }), 1);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets marks fromSelf only our own multicast coming back, not another responder on this host", async () => {
@@ -432,7 +439,7 @@ test("MdnsSockets marks fromSelf only our own multicast coming back, not another
     ["announce", false],
     ["six", true],
   ]);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets sends IPv4 one at a time, setting the interface before each", async () => {
@@ -456,7 +463,7 @@ test("MdnsSockets sends IPv4 one at a time, setting the interface before each", 
     ],
   );
   assert.is(r.metrics.value("superpeer_mdns_packets_sent_total", { family: "4" }), 3);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets copies the bytes of a queued IPv4 send and refuses past maxQueuedSends", async () => {
@@ -471,7 +478,7 @@ test("MdnsSockets copies the bytes of a queued IPv4 send and refuses past maxQue
   assert.is(r.metrics.value("superpeer_mdns_send_errors_total", { code: "queue_full" }), 1);
   for (let i = 0; i < 3; i++) r.v4().sends[i]!.done();
   assert.equal(r.v4().sends.map((s) => new TextDecoder().decode(s.bytes)), ["x", "x", "z"]);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets sends IPv6 from the interface's socket, to the group or a zoned unicast address", async () => {
@@ -485,7 +492,7 @@ test("MdnsSockets sends IPv6 from the interface's socket, to the group or a zone
     ["fe80::42%mesh0", 5353],
   ]);
   assert.equal(r.v6("br-lan").sends.map((s) => [s.host, s.port]), [["fd00:1::8", 40000]]);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets.send() never throws: what cannot go is counted by code", async () => {
@@ -497,7 +504,7 @@ test("MdnsSockets.send() never throws: what cannot go is counted by code", async
   r.sockets.send(bytes("a"), "br-lan", 4, { host: "fe80::1", port: 5353 });
   r.sockets.send(bytes("a"), "br-lan", 6, { host: "192.168.1.5", port: 5353 });
   r.sockets.send(bytes("a"), "br-lan", 4, { host: "192.168.1.5", port: 0 });
-  await r.sockets.close();
+  await closeRig(r);
   r.sockets.send(bytes("a"), "br-lan", 4);
   const errors = (code: string) => r.metrics.value("superpeer_mdns_send_errors_total", { code });
   assert.is(errors("no_interface"), 2);
@@ -516,7 +523,7 @@ test("MdnsSockets counts a send the socket fails, and goes on with the next", as
   r.v4().sends[1]!.done();
   assert.is(r.metrics.value("superpeer_mdns_send_errors_total", { code: "ENETUNREACH" }), 1);
   assert.is(r.metrics.value("superpeer_mdns_packets_sent_total", { family: "4" }), 1);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets follows interfaces that come, change and go at each poll", async () => {
@@ -542,7 +549,7 @@ test("MdnsSockets follows interfaces that come, change and go at each poll", asy
   await poll(r);
   assert.is(r.events.length, 4, "nothing changed: no event");
   assert.is(r.metrics.value("superpeer_mdns_interfaces"), 1);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets takes an interface recreated under its name down, then up on new sockets", async () => {
@@ -554,7 +561,7 @@ test("MdnsSockets takes an interface recreated under its name down, then up on n
   assert.equal(r.events.slice(1), ["down br-lan", "up br-lan 192.168.1.1 fe80::1"]);
   assert.ok(old.closed);
   assert.not.ok(r.v6("br-lan").closed);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets keeps running when a bind fails, and retries at the next poll", async () => {
@@ -565,7 +572,7 @@ test("MdnsSockets keeps running when a bind fails, and retries at the next poll"
   const before = r.created.length;
   await poll(r);
   assert.ok(r.created.length > before, "tried again");
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets.close() closes every socket, stops the poll, and is idempotent", async () => {
@@ -602,7 +609,7 @@ test("MdnsSockets counts a listener that throws instead of passing it on", async
   });
   r.v4().receive(bytes("a"), "192.168.1.20");
   assert.is(r.metrics.value("superpeer_mdns_handler_errors_total"), 1);
-  await r.sockets.close();
+  await closeRig(r);
 });
 
 test("MdnsSockets refuses invalid options when constructed", () => {
@@ -623,5 +630,34 @@ test("MdnsSockets refuses invalid options when constructed", () => {
 
 /** The interface info type is what mdns/mdns_service.ts reads: name and plain address lists. */
 const _shape: (i: MdnsInterfaceInfo) => { name: string; ipv4: readonly string[] } = (i) => i;
+
+test("MdnsSockets.close() lets queued sends (the goodbyes) out before closing, waiting at most a second", async () => {
+  const r = rig();
+  await r.sockets.start();
+  const v4 = r.v4();
+  r.sockets.send(bytes("bye1"), "br-lan", 4);
+  r.sockets.send(bytes("bye2"), "mesh0", 4);
+  let closed = false;
+  const closing = r.sockets.close().then(() => (closed = true));
+  await Promise.resolve();
+  assert.is(v4.closed, false, "still sending");
+  v4.sends[0]!.done();
+  assert.is(v4.sends.length, 2, "the queued goodbye went out during close");
+  v4.sends[1]!.done();
+  await closing;
+  assert.ok(closed && v4.closed);
+  // A send whose callback never comes holds close() for at most CLOSE_DRAIN_MS.
+  const stuck = rig();
+  await stuck.sockets.start();
+  const stuckV4 = stuck.v4();
+  stuck.sockets.send(bytes("lost"), "br-lan", 4);
+  const slow = stuck.sockets.close();
+  stuck.scheduler.runFor(999);
+  await Promise.resolve();
+  assert.is(stuckV4.closed, false);
+  stuck.scheduler.runFor(1);
+  await slow;
+  assert.is(stuckV4.closed, true);
+});
 
 test.run();
