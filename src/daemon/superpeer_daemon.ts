@@ -18,6 +18,8 @@ import { LogSink } from "./log_sink.ts";
 import { loadOrCreateNodeKey } from "./node_key_file.ts";
 import { OpsHttpService } from "./ops/ops_http_service.ts";
 import { OverlayService } from "./overlay_service.ts";
+import { MdnsDaemonService } from "./mdns_daemon_service.ts";
+import { MdnsSockets } from "../transport/mdns_sockets.ts";
 import { openDatagramTransport } from "../transport/open_datagram_transport.ts";
 import { openTcpListener } from "../transport/tcp_listener.ts";
 import { openWebSocketListener } from "../transport/websocket_listener.ts";
@@ -292,6 +294,33 @@ export async function startSuperpeer(options: StartOptions): Promise<RunningSupe
       ...turnHandoff(config, relayService, clock),
     });
     daemon.register(sip);
+  }
+  if (config.mdns.enabled) {
+    // After the services it advertises (it reads their bound ports), so it stops first and its
+    // goodbyes go out while they still listen.
+    const overlayService = overlay;
+    const sipService = sip;
+    const relay = relayService;
+    daemon.register(
+      new MdnsDaemonService(config, {
+        logger: (name) => sink.logger(name),
+        metrics: registry,
+        clock,
+        nodeId: nodeKey.nodeId,
+        openNetwork: (options) =>
+          new MdnsSockets({
+            interfaces: { allow: options.interfaces, deny: options.denyInterfaces },
+            ipv4: options.ipv4,
+            ipv6: options.ipv6,
+            pollIntervalMs: options.pollIntervalMs,
+          }, { logger: sink.logger("superpeer:transport:mdns"), metrics: registry }),
+        ...(overlayService
+          ? { overlay: { local: () => overlayService.local, node: () => overlayService.node } }
+          : {}),
+        ...(sipService ? { sip: () => sipService.listening() } : {}),
+        ...(relay ? { relay: () => relay.listening() } : {}),
+      }),
+    );
   }
   let ops: OpsHttpService | undefined;
   if (config.ops.enabled) {

@@ -29,8 +29,13 @@ test("superpeer run serves /healthz within 3 s of start and exits 0 within 5 s o
     ["relay", "running"],
     ["relay-advertiser", "running"],
     ["sip", "running"],
+    ["mdns", "running"],
     ["ops", "running"],
   ]);
+  // A bare start multicasts nothing: mDNS waits for an interface to be configured.
+  const mdns = status.services.find((s: { name: string }) => s.name === "mdns");
+  assert.is(mdns.details.enabled, false);
+  assert.is(mdns.details.host, null);
   const metrics = parsePrometheusText((await get(`${daemon.opsUrl}/metrics`)).body);
   assert.ok(metrics.get("superpeer_process_resident_memory_bytes")! > 0);
   const signalled = performance.now();

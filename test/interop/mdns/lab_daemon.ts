@@ -1,0 +1,72 @@
+// Runs superpeer daemons inside hosts of a NetnsLan (test/helpers/netns_lan.ts) for the mDNS
+// interop tests, and reads their /status from inside the host (the ops endpoint is on the
+// namespace's own loopback, which the test process outside cannot reach).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DENO_BIN, MAIN_TS } from "../../../scripts/lib/daemon_process.ts";
+import { LAB_PYTHON, type LabProcess, type NetnsLan } from "../../helpers/netns_lan.ts";
+
+const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
+
+/** A daemon running in one lab host. */
+export interface LabDaemon {
+  readonly host: number;
+  readonly process: LabProcess;
+  readonly opsUrl: string;
+  readonly dataDir: string;
+}
+
+/**
+ * Starts `superpeer run` (Deno, from source) in lab host `host` with mDNS on the host's eth0,
+ * the overlay on every address with fast stabilisation, ops/SIP/relay ports chosen by the kernel,
+ * and `extra` flags last. Resolves once the ops endpoint listens.
+ */
+export async function startLabDaemon(
+  lan: NetnsLan,
+  host: number,
+  extra: readonly string[] = [],
+): Promise<LabDaemon> {
+  const dataDir = mkdtempSync(join(tmpdir(), "superpeer-lab-"));
+  const process = lan.spawn(host, DENO_BIN, [
+    "run",
+    "--unstable-net",
+    "-A",
+    MAIN_TS,
+    "run",
+    ...[
+      "ops.port=0",
+      "sip.port=0",
+      "sip.tlsPort=0",
+      "sip.wsPort=0",
+      "sip.wssPort=0",
+      "relay.port=0",
+      "overlay.host=0.0.0.0",
+      "overlay.stabilizeMaxMs=2000",
+      "overlay.peerTimeoutMs=6000",
+      "mdns.interfaces=eth0",
+      `dataDir=${dataDir}`,
+    ].flatMap((s) => ["--set", s]),
+    ...extra,
+  ], { hardTimeoutMs: 150_000 });
+  const match = await process.waitFor(OPS_LISTENING, { stream: "stderr", timeoutMs: 20_000 });
+  return { host, process, opsUrl: match[1]!, dataDir };
+}
+
+/** The daemon's /status, fetched by a Python one-liner inside its host. */
+// deno-lint-ignore no-explicit-any -- /status is JSON read by tests field by field
+export async function labStatus(lan: NetnsLan, daemon: LabDaemon): Promise<any> {
+  const result = await lan.run(daemon.host, LAB_PYTHON, [
+    "-c",
+    "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())",
+    `${daemon.opsUrl}/status`,
+  ], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`status of host ${daemon.host}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** The details of one service in a /status answer. */
+// deno-lint-ignore no-explicit-any -- see labStatus
+export function serviceDetails(status: any, name: string): any {
+  return status.services.find((s: { name: string }) => s.name === name)?.details;
+}
