@@ -18,7 +18,8 @@ export interface LabDaemon {
 }
 
 /**
- * Starts `superpeer run` (Deno, from source) in lab host `host` with mDNS on the host's eth0,
+ * Starts `superpeer run` (Deno from source, or Node on a bundle) in lab host `host` with mDNS on
+ * the host's eth0,
  * the overlay on every address with fast stabilisation, ops/SIP/relay ports chosen by the kernel,
  * and `extra` flags last. Resolves once the ops endpoint listens.
  */
@@ -26,13 +27,15 @@ export async function startLabDaemon(
   lan: NetnsLan,
   host: number,
   extra: readonly string[] = [],
+  options: { nodeBundle?: string } = {},
 ): Promise<LabDaemon> {
   const dataDir = mkdtempSync(join(tmpdir(), "superpeer-lab-"));
-  const process = lan.spawn(host, DENO_BIN, [
-    "run",
-    "--unstable-net",
-    "-A",
-    MAIN_TS,
+  // On Node, the esbuild bundle (Node 20 cannot run .ts); on Deno, the source.
+  const [command, launch] = options.nodeBundle
+    ? ["node", [options.nodeBundle]]
+    : [DENO_BIN, ["run", "--unstable-net", "-A", MAIN_TS]];
+  const process = lan.spawn(host, command, [
+    ...launch,
     "run",
     ...[
       "ops.port=0",
