@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- a command-line tool: stdout is its interface
 // Benchmarks of the daemon foundation. Prints figures; asserts nothing.
 // Usage: deno run -A --unstable-net scripts/bench.ts [--runs N]
-//          [--only startup|micro|overlay|transport|sip|dns|relay|sip-load] [--quick]
+//          [--only startup|micro|overlay|transport|sip|dns|mdns|relay|sip-load] [--quick]
 //   startup   time from spawn to /healthz 200, idle RSS, SIGTERM-to-exit, for every way of running
 //             that is available here (Deno from source, the bundle on Node and on Deno, the Node SEA),
 //             with Node/Deno ratios
@@ -16,6 +16,8 @@
 //   dns       DNS codec: decode of a typical mDNS response (PTR answer; SRV, TXT, A, AAAA additionals,
 //             names compressed) and its encode with a reused DnsMessageWriter: ns per message, heap
 //             bytes allocated per message (about 1 s)
+//   mdns      mDNS state machines on a virtual clock: a PTR query answered end to end (decode,
+//             responder, pack), one record cached at the cache cap, heap per cached record.
 //   relay     (only when asked: minutes) our TURN relay on Deno and Node vs coturn, one C load
 //             generator and sink; --quick for a smoke run (scripts/lib/bench_relay.ts)
 //   sip-load  (only when asked: ~20 minutes) SIPp REGISTER/s without auth and with Digest, calls/s,
@@ -39,6 +41,7 @@ import { decodeDnsMessage } from "../src/codec/dns/dns_message.ts";
 import type { DnsMessage } from "../src/codec/dns/dns_types.ts";
 import { DnsMessageWriter, encodeDnsMessage } from "../src/codec/dns/dns_writer.ts";
 import { encodeTxtPairs } from "../src/codec/dns/txt_pairs.ts";
+import { benchMdns } from "./lib/bench_mdns.ts";
 import { benchSipLoad } from "./lib/bench_sip_load.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -200,6 +203,18 @@ if (wants("sip")) {
 if (wants("dns")) {
   console.log("\nDNS codec, a typical mDNS response (Deno, this process):\n");
   console.log(table(["operation", "messages/s", "ns/message", "heap bytes/message"], benchDns()));
+}
+if (wants("mdns")) {
+  console.log("\nmDNS state machines, no sockets (Deno, this process):\n");
+  console.log(table(
+    ["operation", "per second", "ns each", "heap bytes each"],
+    benchMdns().map((r) => [
+      r.operation,
+      Number.isNaN(r.perSecond) ? "" : Math.round(r.perSecond).toLocaleString("en-US"),
+      Number.isNaN(r.nsPerOperation) ? "" : Math.round(r.nsPerOperation).toLocaleString("en-US"),
+      r.heapBytes === undefined ? "n/a" : Math.round(r.heapBytes).toLocaleString("en-US"),
+    ]),
+  ));
 }
 if (only === "relay") await benchRelay({ quick: Deno.args.includes("--quick") });
 if (only === "sip-load") {

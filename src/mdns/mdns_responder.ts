@@ -81,6 +81,8 @@ interface RegistrationEntry {
   records: readonly DnsRecord[];
   /** nameKey -> name, of every unique (cache-flush) name we claim. */
   uniqueNames: Map<string, DnsName>;
+  /** nameKey -> our records of that name (answering looks names up, never scans). */
+  byName: Map<string, DnsRecord[]>;
   probesSent: number;
   timer: Cancel | undefined;
   announcementsSent: number;
@@ -171,6 +173,7 @@ export class MdnsResponder {
       attempt: 1,
       records: [],
       uniqueNames: new Map(),
+      byName: new Map(),
       probesSent: 0,
       timer: undefined,
       announcementsSent: 0,
@@ -246,8 +249,13 @@ export class MdnsResponder {
   #load(entry: RegistrationEntry): void {
     entry.records = entry.init.records(entry.attempt);
     entry.uniqueNames = new Map();
+    entry.byName = new Map();
     for (const record of entry.records) {
-      if (record.cacheFlush) entry.uniqueNames.set(dnsNameKey(record.name), record.name);
+      const key = dnsNameKey(record.name);
+      if (record.cacheFlush) entry.uniqueNames.set(key, record.name);
+      const list = entry.byName.get(key);
+      if (list) list.push(record);
+      else entry.byName.set(key, [record]);
     }
   }
 
@@ -476,16 +484,13 @@ export class MdnsResponder {
 
   /** Records of ours that answer `question` (names we still probe for are not ours yet). */
   #recordsFor(question: DnsQuestion): DnsRecord[] {
-    const key = dnsNameKey(question.name);
     const out: DnsRecord[] = [];
+    if (question.class !== DNS_CLASS_IN && question.class !== 255) return out;
+    const key = dnsNameKey(question.name);
     for (const entry of this.#entries) {
       if (entry.state !== "announcing" && entry.state !== "announced") continue;
-      for (const record of entry.records) {
-        if (
-          (question.type === DnsType.ANY || record.data.type === question.type) &&
-          (question.class === DNS_CLASS_IN || question.class === 255) &&
-          dnsNameKey(record.name) === key
-        ) out.push(record);
+      for (const record of entry.byName.get(key) ?? []) {
+        if (question.type === DnsType.ANY || record.data.type === question.type) out.push(record);
       }
     }
     return out;

@@ -31,7 +31,15 @@ export function rrsetKey(
   return `${dnsNameKey(record.name)}|${record.data.type}|${record.class}`;
 }
 
+/** Keys of records already seen: records are immutable, and ours are keyed on every query. */
+const memo = new WeakMap<DnsRecord, string>();
+
 /** The key of one record: its set's key plus its data. */
 export function recordKey(record: DnsRecord): string {
-  return `${rrsetKey(record)}|${rdataKey(record.data)}`;
+  let key = memo.get(record);
+  if (key === undefined) {
+    key = `${rrsetKey(record)}|${rdataKey(record.data)}`;
+    memo.set(record, key);
+  }
+  return key;
 }
