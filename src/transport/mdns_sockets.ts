@@ -188,7 +188,7 @@ function fingerprint(bytes: Uint8Array): number {
  * then up). `send` never throws: what cannot go is counted in
  * `superpeer_mdns_send_errors_total{code}` and logged once per code and window by the log sink.
  * Metrics: `superpeer_mdns_packets_received_total{family}`, `superpeer_mdns_packets_sent_total{family}`,
- * `superpeer_mdns_dropped_total{reason}` (received packets not passed on), `..._send_errors_total{code}`,
+ * `superpeer_mdns_packets_dropped_total{reason}` (received packets not passed on), `..._send_errors_total{code}`,
  * `..._socket_errors_total{op}` (bind, join, leave, setup, socket), `..._handler_errors_total`,
  * `superpeer_mdns_interfaces` (interfaces up).
  *
@@ -322,7 +322,7 @@ export class MdnsSockets {
       sent4: sent.with({ family: "4" }),
       sent6: sent.with({ family: "6" }),
       dropped: metrics.counter(
-        "superpeer_mdns_dropped_total",
+        "superpeer_mdns_packets_dropped_total",
         "Received mDNS packets not passed on, by reason",
         ["reason"],
       ),

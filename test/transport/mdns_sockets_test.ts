@@ -393,7 +393,7 @@ test("MdnsSockets attributes IPv4 packets by subnet and drops off-link sources",
       fromSelf: false,
     },
   ]);
-  assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "off_link" }), 1);
+  assert.is(r.metrics.value("superpeer_mdns_packets_dropped_total", { reason: "off_link" }), 1);
   assert.is(r.metrics.value("superpeer_mdns_packets_received_total", { family: "4" }), 3);
   await closeRig(r);
 });
@@ -410,7 +410,7 @@ test("MdnsSockets places IPv6 packets by socket, appends the zone, and drops off
     ["ll-node", "fe80::43%br-lan", "br-lan"],
     ["ula", "fd00:1::8", "br-lan"],
   ]);
-  assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "off_link" }), 1);
+  assert.is(r.metrics.value("superpeer_mdns_packets_dropped_total", { reason: "off_link" }), 1);
   await closeRig(r);
 });
 
@@ -419,7 +419,7 @@ test("MdnsSockets drops a packet larger than maxPacketBytes", async () => {
   await r.sockets.start();
   r.v4().receive(new Uint8Array(513), "192.168.1.20");
   assert.is(r.packets.length, 0);
-  assert.is(r.metrics.value("superpeer_mdns_dropped_total", { reason: "too_big" }), 1);
+  assert.is(r.metrics.value("superpeer_mdns_packets_dropped_total", { reason: "too_big" }), 1);
   await closeRig(r);
 });
 
