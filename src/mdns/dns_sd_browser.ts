@@ -7,6 +7,7 @@
  * @module
  */
 import { dnsNameKey, dnsNamesEqual } from "../codec/dns/dns_name.ts";
+import { SERVICE_TYPE_ENUMERATION_PREFIX } from "./dns_sd_records.ts";
 import {
   DNS_CLASS_IN,
   type DnsName,
@@ -20,8 +21,6 @@ import { type Cancel, type Scheduler, systemScheduler } from "../core/scheduler.
 import type { Unsubscribe } from "./mdns_cache.ts";
 import type { MdnsQuerier } from "./mdns_querier.ts";
 
-/** The service type enumeration labels, before the domain (RFC 6763 section 9). */
-export const SERVICE_TYPE_ENUMERATION_PREFIX: DnsName = ["_services", "_dns-sd", "_udp"];
 /** Service types browsed at once. @default */
 export const DEFAULT_MAX_BROWSES = 16;
 /** Instances tracked at once, resolving or up, over all browsed types. @default */

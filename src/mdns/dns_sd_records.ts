@@ -1,8 +1,10 @@
 import { DNS_CLASS_IN, type DnsName, type DnsRecord, DnsType } from "../codec/dns/dns_types.ts";
 import { HOST_RECORD_TTL_S, OTHER_RECORD_TTL_S } from "./mdns_constants.ts";
 
-/** The DNS-SD service type enumeration name (RFC 6763 section 9). */
-export const SERVICES_ENUMERATION: DnsName = ["_services", "_dns-sd", "_udp", "local"];
+/** The DNS-SD service type enumeration name without its domain (RFC 6763 section 9). */
+export const SERVICE_TYPE_ENUMERATION_PREFIX: DnsName = ["_services", "_dns-sd", "_udp"];
+/** The DNS-SD service type enumeration name in `.local` (RFC 6763 section 9). */
+export const SERVICES_ENUMERATION: DnsName = [...SERVICE_TYPE_ENUMERATION_PREFIX, "local"];
 /** Longest instance label in bytes (RFC 6763 section 4.1.1: a DNS label). */
 export const MAX_INSTANCE_BYTES = 63;
 

@@ -1,4 +1,5 @@
 export * from "./deno_udp_transport.ts";
+export * from "./mdns_sockets.ts";
 export * from "./memory_network.ts";
 export * from "./open_datagram_transport.ts";
 export * from "./transport_error.ts";
