@@ -120,3 +120,62 @@ function hexDigit(c: number): number {
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16));
+const HEX2 = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const textGroups = new Uint16Array(8);
+
+/** The dotted quad of the 4 bytes at `bytes[offset]`. */
+export function formatIpv4Bytes(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/**
+ * RFC 5952 text of the 16 bytes at `bytes[offset]`: lower case, no leading zeros, the longest
+ * run of two or more zero groups (the first of equal runs) as "::", IPv4-mapped addresses ending
+ * in a dotted quad (as node:net prints them).
+ *
+ * @example
+ * ```ts
+ * formatIpv6Bytes(new Uint8Array([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1])); // "2001:db8::1"
+ * ```
+ */
+export function formatIpv6Bytes(bytes: Uint8Array, offset = 0): string {
+  for (let i = 0; i < 8; i++) {
+    textGroups[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
+  }
+  if (
+    textGroups[0] === 0 && textGroups[1] === 0 && textGroups[2] === 0 && textGroups[3] === 0 &&
+    textGroups[4] === 0 && textGroups[5] === 0xffff
+  ) {
+    return `::ffff:${formatIpv4Bytes(bytes, offset + 12)}`; // RFC 5952 section 5
+  }
+  let bestStart = -1;
+  let bestLength = 1; // RFC 5952 section 4.2.2: "::" never stands for one zero group
+  for (let i = 0; i < 8;) {
+    if (textGroups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && textGroups[j] === 0) j++;
+    if (j - i > bestLength) { // RFC 5952 section 4.2.3: the longest run, the first of equals
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  let text = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += "::";
+      i += bestLength - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLength) text += ":";
+    const group = textGroups[i]!;
+    // RFC 5952 section 4.1: no leading zeros; 4.3: lower case
+    text += group > 0xff ? HEX[group >>> 8]! + HEX2[group & 0xff]! : HEX[group]!;
+  }
+  return text;
+}

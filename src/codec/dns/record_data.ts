@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseIpInto } from "../../core/ip_address.ts";
+import { formatIpv4Bytes, formatIpv6Bytes, parseIpInto } from "../../core/ip_address.ts";
 import { MAX_CHARACTER_STRING_BYTES, MAX_NSEC_WINDOW_BYTES, MAX_RDATA_BYTES } from "./constants.ts";
 import { MAX_NAME_BYTES } from "./dns_name.ts";
 import { DnsDecodeError, DnsEncodeError } from "./dns_errors.ts";
@@ -44,7 +44,6 @@ const SRV_FIXED_BYTES = 6;
 
 const cursor: DnsCursor = { offset: 0 };
 const words = new Uint32Array(4);
-const groups = new Uint16Array(8);
 
 /**
  * Decodes the `length` bytes of rdata at `offset` of a whole message as type `type`. Throws
@@ -73,11 +72,11 @@ export function decodeRdata(
       if (length !== IPV4_BYTES) throw wrongLength(offset, "A", length, IPV4_BYTES);
       return {
         type,
-        address: `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`,
+        address: formatIpv4Bytes(bytes, offset),
       };
     case DnsType.AAAA:
       if (length !== IPV6_BYTES) throw wrongLength(offset, "AAAA", length, IPV6_BYTES);
-      return { type, address: formatIpv6(bytes, offset) };
+      return { type, address: formatIpv6Bytes(bytes, offset) };
     case DnsType.PTR:
       return { type, target: readWholeName(bytes, offset, end, cache, "PTR") };
     case DnsType.TXT:
@@ -217,53 +216,6 @@ let uncompressed: DnsNameCompressor | undefined;
 /** A compressor used only to lay out names uncompressed (its table stays empty). */
 function uncompressedNames(): DnsNameCompressor {
   return uncompressed ??= new DnsNameCompressor(0);
-}
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16));
-const HEX2 = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-/** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
-function formatIpv6(bytes: Uint8Array, offset: number): string {
-  for (let i = 0; i < 8; i++) {
-    groups[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
-  }
-  if (
-    groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 &&
-    groups[5] === 0xffff
-  ) {
-    // RFC 5952 section 5: IPv4-mapped addresses end in a dotted quad
-    const at = offset + 12;
-    return `::ffff:${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1; // RFC 5952 section 4.2.2: "::" never stands for one zero group
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    // RFC 5952 section 4.2.3: the longest run, the first of equal runs
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  let text = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += "::";
-      i += bestLength - 1;
-      continue;
-    }
-    if (i > 0 && i !== bestStart + bestLength) text += ":";
-    const group = groups[i]!;
-    // RFC 5952 section 4.1: no leading zeros; 4.3: lower case
-    text += group > 0xff ? HEX[group >>> 8]! + HEX2[group & 0xff]! : HEX[group]!;
-  }
-  return text;
 }
 
 /**

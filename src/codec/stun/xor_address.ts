@@ -20,6 +20,7 @@ import {
   WIRE_FAMILY_IPV4,
   WIRE_FAMILY_IPV6,
 } from "./constants.ts";
+import { formatIpv4Bytes, formatIpv6Bytes } from "../../core/ip_address.ts";
 import type { StunMessage } from "./message.ts";
 import type { StunMessageBuilder } from "./message_builder.ts";
 import { StunDecodeError, StunEncodeError } from "./stun_errors.ts";
@@ -179,54 +180,12 @@ function readAddress(message: StunMessage, at: number, xor: boolean): StunAddres
     scratch[i] = xor ? b ^ bytes[4 + i]! : b;
   }
   return size === IPV4_VALUE_BYTES
-    ? { family: 4, host: formatIpv4(scratch, 0), port }
-    : { family: 6, host: formatIpv6(scratch), port };
+    ? { family: 4, host: formatIpv4Bytes(scratch, 0), port }
+    : { family: 6, host: formatIpv6Bytes(scratch), port };
 }
 
 function hex2(b: number): string {
   return b.toString(16).padStart(2, "0");
-}
-
-function formatIpv4(bytes: Uint8Array, offset: number): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-}
-
-/** RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups as "::". */
-function formatIpv6(bytes: Uint8Array): string {
-  for (let i = 0; i < 8; i++) groups[i] = (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
-  // RFC 5952 section 5: IPv4-mapped addresses end in dotted quad (as node:net prints them)
-  if (
-    groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 &&
-    groups[5] === 0xffff
-  ) {
-    return `::ffff:${formatIpv4(bytes, 12)}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  let text = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += "::";
-      i += bestLength - 1;
-      continue;
-    }
-    if (text.length > 0 && !text.endsWith(":")) text += ":";
-    text += groups[i]!.toString(16);
-  }
-  return text;
 }
 
 /** Parses a dotted quad in `text[start..end)` into `out[at..at+4)`; no leading zeros (not octal). */
