@@ -4,6 +4,7 @@
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { MetricsRegistry } from "../../src/core/metrics.ts";
+import { MDNS_QUERY_FLAGS, MDNS_RESPONSE_FLAGS } from "../../src/codec/dns/constants.ts";
 import { decodeDnsMessage } from "../../src/codec/dns/dns_message.ts";
 import { encodeDnsMessage } from "../../src/codec/dns/dns_writer.ts";
 import { encodeTxtPairs } from "../../src/codec/dns/txt_pairs.ts";
@@ -24,20 +25,10 @@ export interface MdnsBenchRow {
   readonly heapBytes: number | undefined;
 }
 
-const FLAGS = {
-  response: false,
-  opcode: 0,
-  authoritative: false,
-  truncated: false,
-  recursionDesired: false,
-  recursionAvailable: false,
-  rcode: 0,
-} as const;
-
 function message(fields: Partial<DnsMessage>): DnsMessage {
   return {
     id: 0,
-    flags: FLAGS,
+    flags: MDNS_QUERY_FLAGS,
     questions: [],
     answers: [],
     authorities: [],
@@ -148,7 +139,7 @@ function cachingQuerier(maxCacheRecords: number): { add: () => void; fill: () =>
       ttl: 120,
       data: { type: DnsType.A, address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
     };
-    return { ...message({ answers: [record] }), flags: { ...FLAGS, response: true } };
+    return { ...message({ answers: [record] }), flags: MDNS_RESPONSE_FLAGS };
   };
   return {
     add: () => querier.handleMessage({ message: response(), from }),

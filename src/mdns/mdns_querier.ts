@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MDNS_QUERY_FLAGS } from "../codec/dns/constants.ts";
 import { dnsNameKey } from "../codec/dns/dns_name.ts";
 import type { DnsMessage, DnsQuestion, DnsRecord } from "../codec/dns/dns_types.ts";
 import type { Clock } from "../core/clock.ts";
@@ -74,16 +75,6 @@ interface Continuous {
 }
 
 type QueryKind = "continuous" | "maintenance" | "one_shot";
-
-const QUERY_FLAGS = {
-  response: false,
-  opcode: 0,
-  authoritative: false,
-  truncated: false,
-  recursionDesired: false,
-  recursionAvailable: false,
-  rcode: 0,
-} as const;
 
 /**
  * Asks questions on one interface and keeps what the answers say in `cache`.
@@ -410,7 +401,7 @@ export class MdnsQuerier {
     // RFC 6762 18.1: the ID of a multicast query SHOULD be zero.
     const message: DnsMessage = {
       id: 0,
-      flags: QUERY_FLAGS,
+      flags: MDNS_QUERY_FLAGS,
       questions,
       answers: [...known.values()],
       authorities: [],

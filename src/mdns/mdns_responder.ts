@@ -3,6 +3,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Cancel, Scheduler } from "../core/scheduler.ts";
 import { formatAddress } from "../core/transport.ts";
 import type { DatagramAddress } from "../core/transport.ts";
+import { MDNS_QUERY_FLAGS, MDNS_RESPONSE_FLAGS } from "../codec/dns/constants.ts";
 import { dnsNameKey, dnsNameText } from "../codec/dns/dns_name.ts";
 import {
   DNS_CLASS_IN,
@@ -106,18 +107,6 @@ interface TruncatedQuery {
 const MAX_TRUNCATED_QUERIES = 64;
 /** Registrations one responder holds (host records + a few services each). */
 export const DEFAULT_MAX_REGISTRATIONS = 64;
-
-const RESPONSE_FLAGS = {
-  response: true,
-  opcode: 0,
-  authoritative: true,
-  truncated: false,
-  recursionDesired: false,
-  recursionAvailable: false,
-  rcode: 0,
-} as const;
-
-const QUERY_FLAGS = { ...RESPONSE_FLAGS, response: false, authoritative: false } as const;
 
 /**
  * The multicast DNS responder of one interface (RFC 6762): probes unique names before claiming
@@ -292,7 +281,7 @@ export class MdnsResponder {
       .map((r) => ({ ...r, cacheFlush: false }));
     this.#c.output.send({
       id: 0,
-      flags: QUERY_FLAGS,
+      flags: MDNS_QUERY_FLAGS,
       questions,
       answers: [],
       authorities,
@@ -552,7 +541,7 @@ export class MdnsResponder {
       const answers = dedupe(unicast);
       this.#c.output.send({
         id: 0,
-        flags: RESPONSE_FLAGS,
+        flags: MDNS_RESPONSE_FLAGS,
         questions: [],
         answers,
         authorities: [],
@@ -587,7 +576,7 @@ export class MdnsResponder {
     const unique = dedupe(answers);
     this.#c.output.send({
       id: message.id, // 6.7: the ID of the query is echoed
-      flags: RESPONSE_FLAGS,
+      flags: MDNS_RESPONSE_FLAGS,
       questions: message.questions, // 6.7: and its question repeated
       answers: unique,
       authorities: [],
@@ -685,7 +674,7 @@ export class MdnsResponder {
     const unique = dedupe(answers);
     this.#c.output.send({
       id: 0,
-      flags: RESPONSE_FLAGS,
+      flags: MDNS_RESPONSE_FLAGS,
       questions: [], // RFC 6762 6: multicast responses carry no questions
       answers: unique,
       authorities: [],

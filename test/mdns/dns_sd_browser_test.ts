@@ -1,6 +1,7 @@
 // DnsSdBrowser over an MdnsQuerier in virtual time, with handcrafted responses (no codec, no
 // socket): resolution of an instance from its PTR (RFC 6763 4-6, 12), up / changed / down as the
 // cache changes, service type enumeration (9), caps.
+import { mdnsMessage } from "./mdns_messages.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -36,22 +37,7 @@ const aaaa = (address: string, ttl = 120) =>
   record(HOST, ttl, true, { type: DnsType.AAAA, address });
 
 function response(answers: DnsRecord[], additionals: DnsRecord[] = []): DnsMessage {
-  return {
-    id: 0,
-    flags: {
-      response: true,
-      opcode: 0,
-      authoritative: true,
-      truncated: false,
-      recursionDesired: false,
-      recursionAvailable: false,
-      rcode: 0,
-    },
-    questions: [],
-    answers,
-    authorities: [],
-    additionals,
-  };
+  return mdnsMessage(true, { answers, additionals });
 }
 
 function setup(init: { maxInstances?: number } = {}) {

@@ -1,6 +1,7 @@
 // MdnsQuerier in virtual time with a recording output: the continuous query schedule (RFC 6762
 // 5.2), QU on the first query (5.4), known answers (7.1), duplicate question suppression (7.3),
 // refresh and reconfirm queries (5.2, 10.4), passive observation (10.5) and response intake.
+import { mdnsMessage, type MessageParts } from "./mdns_messages.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -46,33 +47,8 @@ function a(address: string, ttl: number): DnsRecord {
   };
 }
 
-function message(
-  response: boolean,
-  sections: {
-    questions?: DnsQuestion[];
-    answers?: DnsRecord[];
-    additionals?: DnsRecord[];
-    rcode?: number;
-    opcode?: number;
-    truncated?: boolean;
-  },
-): DnsMessage {
-  return {
-    id: 0,
-    flags: {
-      response,
-      opcode: sections.opcode ?? 0,
-      authoritative: response,
-      truncated: sections.truncated ?? false,
-      recursionDesired: false,
-      recursionAvailable: false,
-      rcode: sections.rcode ?? 0,
-    },
-    questions: sections.questions ?? [],
-    answers: sections.answers ?? [],
-    authorities: [],
-    additionals: sections.additionals ?? [],
-  };
+function message(response: boolean, sections: MessageParts): DnsMessage {
+  return mdnsMessage(response, sections);
 }
 
 interface Sent {

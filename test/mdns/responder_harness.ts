@@ -1,3 +1,4 @@
+import { mdnsMessage } from "./mdns_messages.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { MetricsRegistry } from "../../src/core/metrics.ts";
@@ -51,41 +52,11 @@ export function queryMessage(
   options: { answers?: DnsRecord[]; authorities?: DnsRecord[]; truncated?: boolean; id?: number } =
     {},
 ): DnsMessage {
-  return {
-    id: options.id ?? 0,
-    flags: {
-      response: false,
-      opcode: 0,
-      authoritative: false,
-      truncated: options.truncated ?? false,
-      recursionDesired: false,
-      recursionAvailable: false,
-      rcode: 0,
-    },
-    questions,
-    answers: options.answers ?? [],
-    authorities: options.authorities ?? [],
-    additionals: [],
-  };
+  return mdnsMessage(false, { ...options, questions });
 }
 
 export function responseMessage(answers: DnsRecord[]): DnsMessage {
-  return {
-    id: 0,
-    flags: {
-      response: true,
-      opcode: 0,
-      authoritative: true,
-      truncated: false,
-      recursionDesired: false,
-      recursionAvailable: false,
-      rcode: 0,
-    },
-    questions: [],
-    answers,
-    authorities: [],
-    additionals: [],
-  };
+  return mdnsMessage(true, { answers });
 }
 
 /** Counter value of `name` with `labels` from a registry snapshot (0 when absent). */
