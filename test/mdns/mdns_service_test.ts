@@ -34,6 +34,7 @@ function station(
   const metrics = new MetricsRegistry();
   const found: ServiceInstance[] = [];
   const lost: ServiceInstance[] = [];
+  const network = env.lan.attach(`10.77.0.${n}`, `fe80::${n}`);
   const service = new MdnsService({
     hostLabel: options.host ?? `ap${n}`,
     instanceName: options.instance ?? `superpeer ap${n}`,
@@ -41,7 +42,7 @@ function station(
     ipv4: true,
     ipv6: true,
   }, {
-    network: env.lan.attach(`10.77.0.${n}`, `fe80::${n}`),
+    network,
     clock: env.clock,
     scheduler: env.scheduler,
     random: env.random,
@@ -57,7 +58,7 @@ function station(
     onServiceUp: (instance) => found.push(instance),
     onServiceDown: (instance) => lost.push(instance),
   });
-  return { service, metrics, found, lost };
+  return { service, metrics, found, lost, network };
 }
 
 test("MdnsService: two stations find each other's overlay service with its TXT pairs, host and port", async () => {
@@ -136,6 +137,31 @@ test("MdnsService drops and counts a malformed packet and keeps answering", asyn
     1,
   );
   assert.ok(b.found.some((s) => s.instance === "superpeer ap1"));
+});
+
+test("MdnsService follows its interface: a new address is announced and the old one said goodbye to; an unplugged interface stops", async () => {
+  const env = lan(9);
+  const a = station(env, 1);
+  const b = station(env, 2);
+  await a.service.start();
+  await b.service.start();
+  env.scheduler.runFor(5_000);
+  b.network.renumber("10.77.0.42", "fe80::42");
+  env.scheduler.runFor(5_000);
+  const sent = env.lan.wire.filter((w) => w.from === "10.77.0.42" || w.from === "10.77.0.2")
+    .map((w) => decodeDnsMessage(w.bytes));
+  const addressTtls = sent.flatMap((m) => m.answers).filter((r) => "address" in r.data)
+    .map((r) => `${"address" in r.data ? r.data.address : ""}/${r.ttl}`);
+  assert.ok(addressTtls.includes("10.77.0.2/0"), `goodbye for the old address: ${addressTtls}`);
+  assert.ok(addressTtls.includes("10.77.0.42/120"), `the new address announced: ${addressTtls}`);
+  assert.ok(
+    a.found.some((s) => s.instance === "superpeer ap2" && s.addresses.ipv4.includes("10.77.0.42")),
+    "the other station's browser sees the new address",
+  );
+  const status = () => b.service.status().interfaces as Array<{ ipv4: string[] }>;
+  assert.equal(status()[0]!.ipv4, ["10.77.0.42"]);
+  b.network.unplug();
+  assert.equal(status(), []);
 });
 
 test.run();

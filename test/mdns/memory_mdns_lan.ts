@@ -10,10 +10,20 @@ type PacketListener = (
 ) => void;
 
 interface Station {
-  readonly info: MdnsInterfaceInfo;
+  info: MdnsInterfaceInfo;
   packet: PacketListener | undefined;
   up: ((info: MdnsInterfaceInfo) => void) | undefined;
+  change: ((info: MdnsInterfaceInfo) => void) | undefined;
+  down: ((name: string) => void) | undefined;
   open: boolean;
+}
+
+/** A station's network plus the controls a test turns: its address changes, its link goes. */
+export interface MemoryMdnsStation extends MdnsNetwork {
+  /** The interface gets new addresses (announced as an interface change). */
+  renumber(ipv4: string, ipv6: string): void;
+  /** The interface disappears: no more packets in or out. */
+  unplug(): void;
 }
 
 /**
@@ -38,11 +48,13 @@ export class MemoryMdnsLan {
     }
   }
 
-  attach(ipv4: string, ipv6: string): MdnsNetwork {
+  attach(ipv4: string, ipv6: string): MemoryMdnsStation {
     const station: Station = {
       info: { name: "eth0", ipv4: [ipv4], ipv6: [ipv6] },
       packet: undefined,
       up: undefined,
+      change: undefined,
+      down: undefined,
       open: false,
     };
     this.#stations.push(station);
@@ -53,19 +65,30 @@ export class MemoryMdnsLan {
         return Promise.resolve();
       },
       onInterfaceUp: (listener) => (station.up = listener),
-      onInterfaceChange: () => {},
-      onInterfaceDown: () => {},
+      onInterfaceChange: (listener) => (station.change = listener),
+      onInterfaceDown: (listener) => (station.down = listener),
+      renumber: (v4, v6) => {
+        station.info = { name: "eth0", ipv4: [v4], ipv6: [v6] };
+        station.change?.(station.info);
+      },
+      unplug: () => {
+        station.open = false;
+        station.down?.("eth0");
+      },
       onPacket: (listener) => (station.packet = listener),
       send: (bytes, _name, family, to) => {
         if (!station.open) return;
         const copy = bytes.slice();
-        const from = { host: family === 4 ? ipv4 : ipv6, port: 5353 };
+        const from = {
+          host: family === 4 ? station.info.ipv4[0]! : station.info.ipv6[0]!,
+          port: 5353,
+        };
         this.wire.push({ from: from.host, bytes: copy, ...(to ? { to } : {}) });
         this.#scheduler.schedule(1, () => {
           for (const other of this.#stations) {
             if (other === station || !other.open) continue;
-            const owns = to === undefined ||
-              other.info.ipv4.includes(to.host) || other.info.ipv6.includes(to.host);
+            const owns = to === undefined || other.info.ipv4.includes(to.host) ||
+              other.info.ipv6.includes(to.host);
             if (owns) other.packet?.(copy, from, "eth0", false);
           }
         });
