@@ -15,7 +15,8 @@ import { decodeDnsMessage } from "../../src/codec/dns/dns_message.ts";
 import { configFingerprint } from "../../src/identity/overlay_id.ts";
 import { idToBigInt } from "../../src/overlay/ring.ts";
 import { LAB_PYTHON, NetnsLan, ZEROCONF_TOOL_PATH } from "../helpers/netns_lan.ts";
-import { labStatus, serviceDetails, startLabDaemon } from "./mdns/lab_daemon.ts";
+import { parsePrometheusText } from "../helpers/prometheus_parse.ts";
+import { labGet, labStatus, serviceDetails, startLabDaemon } from "./mdns/lab_daemon.ts";
 
 const RING_CLIENT = new URL("./mdns/ring_client_tool.ts", import.meta.url).pathname;
 const OUR_CFG = Buffer.from(
@@ -201,6 +202,17 @@ if (reason !== undefined) {
         d.interfaces[0].records.flatMap((r: { names: string[] }) => r.names);
       assert.ok(names(kept).includes("superpeer ap._p2psip._udp.local"), names(kept));
       assert.ok(names(renamed).includes("superpeer ap (2)._p2psip._udp.local"), names(renamed));
+      const metrics = parsePrometheusText(await labGet(lan, second, "/metrics"));
+      assert.ok(metrics.get("superpeer_mdns_conflicts_total")! >= 2, "host and instance conflicts");
+      // Per name (host, instance): three probes for the new name, after none or some for the
+      // taken one (the first daemon's answers to our browse query may already show it taken).
+      assert.ok(metrics.get("superpeer_mdns_probes_sent_total")! >= 6, "probes");
+      assert.ok(metrics.get('superpeer_mdns_responses_sent_total{kind="announce"}')! >= 4);
+      assert.ok(metrics.get('superpeer_mdns_messages_received_total{kind="response"}')! > 0);
+      // The first daemon answered the second's probes: queries in, answers out.
+      const defender = parsePrometheusText(await labGet(lan, first, "/metrics"));
+      assert.ok(defender.get("superpeer_mdns_queries_received_total")! > 0);
+      assert.ok(defender.get('superpeer_mdns_responses_sent_total{kind="answer"}')! > 0);
 
       const capture = await lan.capture(2, { filter: "udp port 5353" });
       await new Promise((r) => setTimeout(r, 1000)); // tshark starts capturing

@@ -56,16 +56,21 @@ export async function startLabDaemon(
   return { host, process, opsUrl: match[1]!, dataDir };
 }
 
-/** The daemon's /status, fetched by a Python one-liner inside its host. */
-// deno-lint-ignore no-explicit-any -- /status is JSON read by tests field by field
-export async function labStatus(lan: NetnsLan, daemon: LabDaemon): Promise<any> {
+/** GETs `path` of the daemon's ops endpoint with a Python one-liner inside its host. */
+export async function labGet(lan: NetnsLan, daemon: LabDaemon, path: string): Promise<string> {
   const result = await lan.run(daemon.host, LAB_PYTHON, [
     "-c",
-    "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())",
-    `${daemon.opsUrl}/status`,
+    "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())",
+    `${daemon.opsUrl}${path}`,
   ], { timeoutMs: 10_000 });
-  if (result.code !== 0) throw new Error(`status of host ${daemon.host}: ${result.stderr}`);
-  return JSON.parse(result.stdout);
+  if (result.code !== 0) throw new Error(`${path} of host ${daemon.host}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The daemon's /status. */
+// deno-lint-ignore no-explicit-any -- /status is JSON read by tests field by field
+export async function labStatus(lan: NetnsLan, daemon: LabDaemon): Promise<any> {
+  return JSON.parse(await labGet(lan, daemon, "/status"));
 }
 
 /** The details of one service in a /status answer. */
