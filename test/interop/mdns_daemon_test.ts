@@ -62,7 +62,7 @@ if (reason !== undefined) {
     () => {},
   );
 } else {
-  test("mDNS: python-zeroconf and avahi find our overlay, SIP and TURN services with their TXT pairs, host and port", async () => {
+  test("mDNS: python-zeroconf and avahi find our overlay (with its TXT pairs), SIP and TURN services, host and port", async () => {
     const lan = await NetnsLan.create({ hosts: 3 });
     try {
       const ip = lan.hosts[0]!.ipv4;
@@ -102,7 +102,16 @@ if (reason !== undefined) {
         v: "1",
       });
 
-      for (const type of ["_sip._udp", "_turn._udp", "_stun._udp", "_turn._tcp", "_sip._tcp"]) {
+      for (
+        const type of [
+          "_p2psip._udp",
+          "_sip._udp",
+          "_turn._udp",
+          "_stun._udp",
+          "_turn._tcp",
+          "_sip._tcp",
+        ]
+      ) {
         const seen = await lan.run(2, "/usr/bin/avahi-browse", ["-rpt", type], {
           env: avahi.env,
           timeoutMs: 15_000,
@@ -113,6 +122,14 @@ if (reason !== undefined) {
         );
         assert.ok(line, `avahi did not resolve our ${type}:\n${seen.stdout}${seen.stderr}`);
         assert.ok(line.includes(`;${mdns.host};${ip};`), line);
+        if (type === "_p2psip._udp") {
+          // The last field: every TXT string, quoted.
+          for (
+            const pair of ["overlay=superpeer", `cfg=${OUR_CFG}`, `id=${overlay.nodeId}`, "v=1"]
+          ) {
+            assert.ok(line.includes(`"${pair}"`), `${pair} in ${line}`);
+          }
+        }
       }
       await avahi.stop();
       await daemon.process.stop();
