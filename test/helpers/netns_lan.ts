@@ -739,11 +739,12 @@ export class NetnsLan {
   /**
    * Starts a private dbus-daemon and avahi-daemon (`--no-drop-root --no-chroot`, wide-area off,
    * only `eth0`, host name `lab-h<i>`, a private /run/avahi-daemon) in host `i`, and waits until
-   * avahi says its startup is complete (its host name probed and announced).
+   * avahi says its startup is complete (its host name probed and announced). `ipv4: false`
+   * makes avahi speak IPv6 only (`use-ipv4=no`), to check what we send over IPv6.
    */
   async startAvahi(
     i: number,
-    options: { timeoutMs?: number; hostname?: string } = {},
+    options: { timeoutMs?: number; hostname?: string; ipv4?: boolean } = {},
   ): Promise<AvahiHandle> {
     const host = this.#host(i);
     const hostname = options.hostname ?? host.hostname;
@@ -772,7 +773,7 @@ export class NetnsLan {
       `[server]
 host-name=${hostname}
 domain-name=local
-use-ipv4=yes
+use-ipv4=${options.ipv4 === false ? "no" : "yes"}
 use-ipv6=yes
 allow-interfaces=${host.ifname}
 enable-dbus=yes

@@ -138,6 +138,47 @@ if (reason !== undefined) {
     }
   });
 
+  test("mDNS over IPv6 only: avahi (IPv4 off) resolves the _p2psip._udp instance of a daemon on Deno (hop limit 1) and of one on Node (255)", async () => {
+    const bundle = await nodeBundle("mdns-lab-bundle", () => {}, "the Node daemon is left out");
+    const lan = await NetnsLan.create({ hosts: 3 });
+    try {
+      const v6only = ["--set", "mdns.ipv4=false"];
+      const onDeno = await startLabDaemon(lan, 0, [
+        ...v6only,
+        "--set",
+        "mdns.instanceName=on deno",
+      ]);
+      const onNode = bundle
+        ? await startLabDaemon(lan, 1, [...v6only, "--set", "mdns.instanceName=on node"], {
+          nodeBundle: bundle,
+        })
+        : undefined;
+      const avahi = await lan.startAvahi(2, { ipv4: false });
+      const wanted: Array<[string, number]> = [["on\\032deno", 0]];
+      if (onNode) wanted.push(["on\\032node", 1]);
+      let lines: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const seen = await lan.run(2, "/usr/bin/avahi-browse", ["-rpt", "_p2psip._udp"], {
+          env: avahi.env,
+          timeoutMs: 15_000,
+        });
+        lines = seen.stdout.split("\n").filter((l) => l.startsWith("=;"));
+        if (wanted.every(([name]) => lines.some((l) => l.includes(`;${name};`)))) break;
+      }
+      for (const [name, host] of wanted) {
+        const line = lines.find((l) => l.includes(`;${name};`));
+        assert.ok(line, `avahi (IPv6 only) did not resolve ${name}:\n${lines.join("\n")}`);
+        assert.ok(line.includes(";IPv6;"), line);
+        assert.ok(line.includes(lan.hosts[host]!.ipv6LinkLocal), line);
+      }
+      await avahi.stop();
+      await onDeno.process.stop();
+      await onNode?.process.stop();
+    } finally {
+      await lan.destroy();
+    }
+  });
+
   test("mDNS: we find a python-zeroconf instance of our overlay as a bootstrap candidate and ignore another overlay's", async () => {
     const lan = await NetnsLan.create({ hosts: 2 });
     try {
