@@ -61,10 +61,7 @@ const inDefaultRun = (suite: string) =>
 const files = (await findTests(root))
   .filter((
     f,
-  ) => (values.only
-    ? suiteOf(f) === values.only
-    : inDefaultRun(suiteOf(f)))
-  )
+  ) => (values.only ? suiteOf(f) === values.only : inDefaultRun(suiteOf(f))))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));
 // uvu reads UVU_DEFER when its module is first evaluated, so set it before anything imports uvu.
 uvu.UVU_DEFER = 1;

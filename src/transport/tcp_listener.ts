@@ -311,7 +311,11 @@ class TcpConnection implements StreamConnection {
     socket: Socket,
     protocol: "tcp" | "tls",
     maxBacklog: number,
-    hooks: { metrics: StreamMetrics; log: Logger; closed: (connection: TcpConnection, reason: StreamCloseReason) => void },
+    hooks: {
+      metrics: StreamMetrics;
+      log: Logger;
+      closed: (connection: TcpConnection, reason: StreamCloseReason) => void;
+    },
   ) {
     this.#log = hooks.log;
     this.#socket = socket;

@@ -100,7 +100,8 @@ class StreamClient {
   private constructor(readonly socket: Socket) {
     socket.on(
       "data",
-      (chunk: Uint8Array) => this.framer.feed(chunk, (frame) => this.frames.push(Uint8Array.from(frame))),
+      (chunk: Uint8Array) =>
+        this.framer.feed(chunk, (frame) => this.frames.push(Uint8Array.from(frame))),
     );
     socket.on("close", () => this.closed = true);
     socket.on("error", () => {});
@@ -169,7 +170,9 @@ async function udpPeer() {
     logger: silentLogger(),
     metrics: new MetricsRegistry(),
   });
-  transport.onDatagram((bytes, from) => got.push({ bytes: Uint8Array.from(bytes), from: { ...from } }));
+  transport.onDatagram((bytes, from) =>
+    got.push({ bytes: Uint8Array.from(bytes), from: { ...from } })
+  );
   return { transport, got };
 }
 

@@ -457,11 +457,13 @@ test("OverlayNode: a retried request whose first answer died on the way back get
   assert.ok(path, "a two-hop path O -> F -> D");
   const { o, f, d, aor } = path;
   const { resource, value } = registration(d, aor, cluster.clock.now());
-  assert.ok((await cluster.settle(d.node.store(resource, [{
-    kind: SIP_REGISTRATION.id,
-    generation: 0,
-    values: [value],
-  }]))).ok);
+  assert.ok(
+    (await cluster.settle(d.node.store(resource, [{
+      kind: SIP_REGISTRATION.id,
+      generation: 0,
+      values: [value],
+    }]))).ok,
+  );
   await cluster.run(2_000);
   const t0 = cluster.clock.monotonic();
   const fetching = o.node.fetch(resource, [{

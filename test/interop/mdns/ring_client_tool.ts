@@ -9,6 +9,7 @@ import { type Member, RingClient } from "../../overlay/daemon_ring.ts";
 
 const [bind, storeThrough, ...fetchThrough] = Deno.args;
 if (bind === undefined || storeThrough === undefined || fetchThrough.length === 0) {
+  // deno-lint-ignore no-console -- a command-line tool
   console.error("usage: ring_client_tool.ts <bind ip> <store ip:port> <fetch ip:port>...");
   Deno.exit(2);
 }
@@ -19,6 +20,7 @@ try {
   await new Promise((r) => setTimeout(r, 1000)); // replicas are written asynchronously
   const members = fetchThrough.map((a) => ({ udp: parseHostPort(a), nodeId: a }) as Member);
   const missing = await client.missing([record], members);
+  // deno-lint-ignore no-console -- its one line of output
   console.log(JSON.stringify({ stored, storeAns: MessageCode.StoreAns, missing }));
 } finally {
   await client.close();
