@@ -44,6 +44,37 @@ function overlayLines(details: Record<string, unknown>): string[] {
   ];
 }
 
+/** mDNS: off, or per interface its host name and the services found there; overlay peers found. */
+function mdnsLines(details: Record<string, unknown>): string[] {
+  if (Object.keys(details).length === 0) return [];
+  if (details.enabled !== true) {
+    return ["    off (mdns.interfaces is empty or mdns.enabled is false)"];
+  }
+  const lines: string[] = [];
+  for (const entry of Array.isArray(details.interfaces) ? details.interfaces : []) {
+    const i = record(entry);
+    const records = Array.isArray(i.records) ? i.records.map(record) : [];
+    const pending = records.filter((r) => r.state !== "announced").length;
+    const found = Array.isArray(i.services) ? i.services.length : 0;
+    lines.push(
+      `    ${String(i.name ?? "?")}: ${String(i.host ?? "?")}, ${records.length} record sets${
+        pending > 0 ? ` (${pending} still probing or announcing)` : ""
+      }, ${found} services found`,
+    );
+  }
+  const peers = Array.isArray(details.overlayPeers) ? details.overlayPeers.map(record) : [];
+  lines.push(
+    `    overlay peers found: ${
+      peers.length === 0
+        ? "none"
+        : peers.map((p) => `${String(p.nodeId ?? "?").slice(0, 8)}@${String(p.address)}`).join(" ")
+    }`,
+  );
+  const skipped = Array.isArray(details.notAdvertised) ? details.notAdvertised : [];
+  if (skipped.length > 0) lines.push(`    not advertised: ${skipped.join("; ")}`);
+  return lines;
+}
+
 /** Renders the /status JSON as a few readable lines; tolerates missing fields from other versions. */
 export function formatStatusSummary(status: unknown): string {
   const s = record(status);
@@ -69,6 +100,7 @@ export function formatStatusSummary(status: unknown): string {
     const error = r.error === undefined ? "" : `  (${String(r.error)})`;
     lines.push(`  ${String(r.name ?? "?").padEnd(12)} ${String(r.state ?? "?")}${error}`);
     if (r.name === "overlay") lines.push(...overlayLines(record(r.details)));
+    if (r.name === "mdns") lines.push(...mdnsLines(record(r.details)));
   }
   return lines.join("\n") + "\n";
 }

@@ -148,6 +148,39 @@ test("formatStatusSummary renders services and memory, and tolerates missing fie
   assert.match(formatStatusSummary(null), /services:\n {2}\(none\)/);
 });
 
+test("formatStatusSummary shows mDNS per interface, the overlay peers it found, and when it is off", () => {
+  const on = formatStatusSummary({
+    services: [{
+      name: "mdns",
+      state: "running",
+      details: {
+        enabled: true,
+        notAdvertised: ["sip-udp: listens on 127.0.0.1"],
+        overlayPeers: [{ nodeId: "0a1b2c3d4e5f", address: "10.0.0.7:6084" }],
+        interfaces: [{
+          name: "br-lan",
+          host: "ap-2.local",
+          records: [{ state: "announced" }, { state: "probing" }],
+          services: [{}],
+        }],
+      },
+    }],
+  });
+  assert.match(
+    on,
+    /br-lan: ap-2\.local, 2 record sets \(1 still probing or announcing\), 1 services found/,
+  );
+  assert.match(on, /overlay peers found: 0a1b2c3d@10\.0\.0\.7:6084/);
+  assert.match(on, /not advertised: sip-udp: listens on 127\.0\.0\.1/);
+  const off = formatStatusSummary({
+    services: [{ name: "mdns", state: "running", details: { enabled: false } }],
+  });
+  assert.match(
+    off,
+    /mdns\s+running\n {4}off \(mdns\.interfaces is empty or mdns\.enabled is false\)/,
+  );
+});
+
 test("formatStatusSummary shows the overlay neighbourhood", () => {
   const text = formatStatusSummary({
     services: [{
