@@ -60,12 +60,14 @@ export interface TransactionTableInit {
    */
   tryingDelayMs?: number | null;
   /**
-   * Server transactions at once; past it requests are refused.
+   * Server transactions at once; past it the oldest one that only waits for retransmissions is
+   * ended early, and when none does, requests are refused.
    * @default {DEFAULT_MAX_SERVER_TRANSACTIONS}
    */
   maxServerTransactions?: number;
   /**
-   * Client transactions at once; past it createClient refuses.
+   * Client transactions at once; past it the oldest one that only waits for retransmissions is
+   * ended early, and when none does, createClient refuses.
    * @default {DEFAULT_MAX_CLIENT_TRANSACTIONS}
    */
   maxClientTransactions?: number;
@@ -96,7 +98,8 @@ export interface TransactionTableComponents {
  * - "ack": an ACK for the TU, the end-to-end ACK of a 2xx: `transaction` is the INVITE server
  *   transaction in RFC 6026's Accepted state it matched, or undefined (the usual case: a 2xx ACK
  *   carries a branch of its own). No transaction is ever made for an ACK;
- * - "refused": the table is full; answer 503 with `Retry-After: retryAfterS` (a stateless
+ * - "refused": the table is full of transactions still at work (the oldest one that only waits
+ *   for retransmissions is ended early to make room instead); answer 503 with `Retry-After: retryAfterS` (a stateless
  *   response; section 21.5.4) or drop it;
  * - "invalid": Via, CSeq, From, To or Call-ID is missing or malformed; answer 400 or drop.
  */
@@ -116,6 +119,8 @@ export interface TransactionTableCounters {
   readonly created: Readonly<Record<TransactionKind, number>>;
   /** New transactions refused at the cap, by side. */
   readonly refused: { readonly server: number; readonly client: number };
+  /** Transactions ended early at the cap (they only waited for retransmissions), by side. */
+  readonly evicted: { readonly server: number; readonly client: number };
   /** Requests or responses whose transaction-identifying headers did not parse. */
   readonly invalid: number;
   /** Responses that matched no client transaction. */
@@ -139,11 +144,20 @@ const KINDS: readonly TransactionKind[] = [
 const COMPACT_MIN_STALE = 1024;
 /** Least time between two log lines about refusals. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/**
+ * States in which a transaction only waits for stray retransmissions (Timers D, I, J, K, L, M):
+ * at the cap the oldest of these is ended early to make room (STYLE rule 5: drop the oldest)
+ * instead of refusing a new call while the table is full of finished ones.
+ */
+const WAITING_STATES: ReadonlySet<string> = new Set(["completed", "accepted", "confirmed"]);
+/** Transactions looked at, oldest first, for one to end early; past them the request is refused. */
+const EVICTION_SCAN = 64;
 
 interface TableMetrics {
   readonly created: Record<TransactionKind, Counter>;
   readonly live: Record<TransactionKind, Gauge>;
   readonly refused: Record<"server" | "client", Counter>;
+  readonly evicted: Record<"server" | "client", Counter>;
   readonly dropped: Record<"invalid" | "stray_response", Counter>;
   readonly events: Record<TransactionCount, Counter>;
 }
@@ -196,6 +210,7 @@ export class TransactionTable {
       "non-invite-server": 0,
     },
     refused: { server: 0, client: 0 },
+    evicted: { server: 0, client: 0 },
     invalid: 0,
     strayResponses: 0,
     retransmissions: 0,
@@ -282,7 +297,12 @@ export class TransactionTable {
   /** A snapshot of the counters. */
   get counters(): TransactionTableCounters {
     const c = this.#counters;
-    return { ...c, created: { ...c.created }, refused: { ...c.refused } };
+    return {
+      ...c,
+      created: { ...c.created },
+      refused: { ...c.refused },
+      evicted: { ...c.evicted },
+    };
   }
 
   /**
@@ -309,7 +329,10 @@ export class TransactionTable {
       request.from();
       request.to();
       const cancels = request.method === "CANCEL" ? this.findCancelTarget(request) : undefined;
-      if (this.#servers.size >= this.#maxServer || this.#stopped) {
+      if (
+        this.#stopped ||
+        (this.#servers.size >= this.#maxServer && !this.#evictOldestWaiting("server"))
+      ) {
         this.#refuse("server");
         return { kind: "refused", reason: "capacity", retryAfterS: this.#retryAfterS };
       }
@@ -381,7 +404,10 @@ export class TransactionTable {
       );
     }
     request.cseq();
-    if (this.#clients.size >= this.#maxClient || this.#stopped) {
+    if (
+      this.#stopped ||
+      (this.#clients.size >= this.#maxClient && !this.#evictOldestWaiting("client"))
+    ) {
       this.#refuse("client");
       return undefined;
     }
@@ -456,6 +482,25 @@ export class TransactionTable {
     this.#counters.created[tx.kind]++;
     this.#metrics?.created[tx.kind].inc();
     this.#metrics?.live[tx.kind].inc();
+  }
+
+  /**
+   * Ends the oldest transaction of `side` that only waits for retransmissions (Completed,
+   * Accepted, Confirmed), looking at the EVICTION_SCAN oldest; false when none of them does.
+   * Its wait for retransmissions is cut short: a request retransmitted later would be new to us.
+   */
+  #evictOldestWaiting(side: "server" | "client"): boolean {
+    const map: Map<TransactionKey, Transaction> = side === "server" ? this.#servers : this.#clients;
+    let looked = 0;
+    for (const tx of map.values()) {
+      if (looked++ === EVICTION_SCAN) break;
+      if (!WAITING_STATES.has(tx.state)) continue;
+      this.#counters.evicted[side]++;
+      this.#metrics?.evicted[side].inc();
+      tx.abort();
+      return true;
+    }
+    return false;
   }
 
   #refuse(side: "server" | "client"): void {
@@ -578,6 +623,11 @@ function makeMetrics(metrics: Metrics): TableMetrics {
     "New SIP transactions refused because the table was full, by side",
     ["side"],
   );
+  const evicted = metrics.counter(
+    "superpeer_sip_transactions_evicted_total",
+    "SIP transactions ended early at the cap while only waiting for retransmissions, by side",
+    ["side"],
+  );
   const dropped = metrics.counter(
     "superpeer_sip_transaction_dropped_total",
     "SIP messages the transaction layer could not match, by reason",
@@ -594,6 +644,7 @@ function makeMetrics(metrics: Metrics): TableMetrics {
     created: byKind((kind) => created.with({ kind })),
     live: byKind((kind) => live.with({ kind })),
     refused: { server: refused.with({ side: "server" }), client: refused.with({ side: "client" }) },
+    evicted: { server: evicted.with({ side: "server" }), client: evicted.with({ side: "client" }) },
     dropped: {
       invalid: dropped.with({ reason: "invalid" }),
       stray_response: dropped.with({ reason: "stray_response" }),

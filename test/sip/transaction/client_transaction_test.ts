@@ -286,4 +286,22 @@ test("TransactionTable.createClient() refuses an ACK, a branch without the cooki
   assert.is(h.table.clientCount, 2);
 });
 
+test("TransactionTable.createClient() at its cap ends the oldest client transaction that only waits (Completed, Timer K) to make room, counted", () => {
+  const h = harness({ maxClientTransactions: 2 });
+  const log = recordingUser();
+  const options = request("OPTIONS", { branch: "z9hG4bK-o1" });
+  const first = h.table.createClient(options, UDP_PEER, log.user)!;
+  h.table.createClient(request("INVITE", { branch: "z9hG4bK-i1" }), UDP_PEER, log.user);
+  h.table.receiveResponse(response(options, 200, "t1"));
+  assert.is(first.state, "completed");
+  assert.ok(h.table.createClient(request("OPTIONS", { branch: "z9hG4bK-o2" }), UDP_PEER, log.user));
+  assert.is(first.state, "terminated");
+  assert.equal(h.table.counters.evicted, { server: 0, client: 1 });
+  assert.is(
+    h.table.createClient(request("OPTIONS", { branch: "z9hG4bK-o3" }), UDP_PEER, log.user),
+    undefined,
+    "the INVITE (calling) and the new OPTIONS (trying) are at work",
+  );
+});
+
 test.run();

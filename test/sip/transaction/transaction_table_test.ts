@@ -13,7 +13,7 @@ import type {
 import { SipTransportLayer } from "../../../src/sip/sip_transport_layer.ts";
 import { createResponse } from "../../../src/sip/sip_response.ts";
 import { responseDestination } from "../../../src/sip/via_handling.ts";
-import type { TransactionSend } from "../../../src/sip/transaction/mod.ts";
+import type { ServerTransaction, TransactionSend } from "../../../src/sip/transaction/mod.ts";
 import { VirtualScheduler } from "../../../src/transport/virtual_scheduler.ts";
 import { harness, recordingUser, request, response, TCP_PEER, UDP_PEER } from "./helpers.ts";
 
@@ -149,6 +149,27 @@ test("TransactionTable refuses new server transactions at maxServerTransactions 
     h.table.receiveRequest(request("REGISTER", { branch: "z9hG4bK-c" }), UDP_PEER).kind,
     "request",
   );
+});
+
+test("TransactionTable at maxServerTransactions ends the oldest transaction that only waits for retransmissions to admit a new one, counted; it refuses when all are at work", () => {
+  const h = harness({ maxServerTransactions: 2 });
+  const a = request("BYE", { branch: "z9hG4bK-a" });
+  const b = request("INVITE", { branch: "z9hG4bK-b" });
+  const txA =
+    (h.table.receiveRequest(a, UDP_PEER) as { transaction: ServerTransaction }).transaction;
+  h.table.receiveRequest(b, UDP_PEER);
+  txA.respond(response(a, 200, "r")); // Completed: waits 32 s (Timer J) for copies of the BYE
+  const c = request("OPTIONS", { branch: "z9hG4bK-c" });
+  const admitted = h.table.receiveRequest(c, UDP_PEER);
+  assert.is(admitted.kind, "request");
+  assert.is(txA.state, "terminated");
+  assert.is(h.table.serverCount, 2);
+  assert.equal(h.table.counters.evicted, { server: 1, client: 0 });
+  assert.is(h.metrics.value("superpeer_sip_transactions_evicted_total", { side: "server" }), 1);
+  // b (an INVITE still proceeding) and c (trying) are at work: the next is refused.
+  const d = h.table.receiveRequest(request("OPTIONS", { branch: "z9hG4bK-d" }), UDP_PEER);
+  assert.is(d.kind, "refused");
+  assert.equal(h.table.counters.refused, { server: 1, client: 0 });
 });
 
 test("TransactionTable.receiveRequest() answers invalid for a message without Via or CSeq, and never throws", () => {
