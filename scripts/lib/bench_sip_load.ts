@@ -50,7 +50,8 @@ export interface SipLoadBenchOptions {
   readonly quick: boolean;
   /**
    * The command line: `--sip-servers a,b` picks servers (deno-default, deno-large, node-default,
-   * node-large, kamailio-4, kamailio-1); `--sip-max-transactions N` is the large cap.
+   * node-large, kamailio-4, kamailio-1); `--sip-scenarios a,b` picks scenarios (register-none,
+   * register-digest, calls); `--sip-max-transactions N` is the large cap.
    */
   readonly args: readonly string[];
   /** Where lines go. @default console.log */
@@ -182,6 +183,17 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
     throw new RangeError(`Cannot run the SIP load bench: --sip-max-transactions ${largeCap}`);
   }
   const wanted = arg("--sip-servers")?.split(",") ?? plan.servers;
+  const scenarioNames = arg("--sip-scenarios")?.split(",");
+  const scenarios = scenarioNames === undefined
+    ? SCENARIOS
+    : SCENARIOS.filter((s) => scenarioNames.includes(s.kind));
+  if (scenarios.length === 0) {
+    throw new RangeError(
+      `Cannot run the SIP load bench: --sip-scenarios ${scenarioNames} names none of ${
+        SCENARIOS.map((s) => s.kind).join(", ")
+      }`,
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), "superpeer-bench-sip-load-"));
   const users: BenchUser[] = Array.from(
     { length: plan.users },
@@ -272,7 +284,7 @@ export async function benchSipLoad(options: SipLoadBenchOptions): Promise<void> 
         "(a shared machine: SIPp, the server and anything else running compete for the cores)",
     );
     for (const variant of variants) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of scenarios) {
         outcomes.push(await runScenario(variant, scenario));
       }
     }
@@ -539,6 +551,7 @@ function printResults(
         h === undefined ? "-" : h.load1.toFixed(2),
       ];
     });
+    if (rows.length === 0) continue; // a scenario left out with --sip-scenarios
     print(`\n${scenario.label} (${scenario.rtdLabel}):\n`);
     print(table(
       [
