@@ -887,7 +887,7 @@ export const CONFIG_SCHEMA: Section = {
           min: 16,
           max: 1_000_000,
           doc:
-            "Server transactions at once, and again client transactions (about 7 KB each); past it requests get 503.",
+            "Server transactions at once, and again client transactions (about 5 KB each); past it the oldest one only waiting for retransmissions ends early, and when none is, requests get 503.",
         },
         maxStreamClients: {
           kind: "integer",
