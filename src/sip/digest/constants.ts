@@ -30,10 +30,14 @@ export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = Object.freeze(["SH
 
 /**
  * Nonces whose nonce-counts are remembered at once (replay protection). At the cap the oldest is
- * dropped and counted; a dropped nonce is answered as stale from then on.
- * @default 4096
+ * dropped and counted; a dropped nonce, and any untracked one issued before it, is answered as
+ * stale from then on. So the cap must cover every nonce issued and not yet used: at 4,096 and
+ * 3,200 challenges a second, a phone whose answer came more than about a second after its
+ * challenge was told stale (seen with SIPp: "401 stale=true" to correct credentials). At 16,384
+ * (about 150 bytes each, 2.5 MB) the same rate leaves five seconds.
+ * @default 16384
  */
-export const DEFAULT_MAX_TRACKED_NONCES = 4096;
+export const DEFAULT_MAX_TRACKED_NONCES = 16_384;
 
 /**
  * How far below the highest nonce-count seen a count may still arrive (requests sent in parallel

@@ -146,7 +146,7 @@ export interface DigestAuthenticatorInit {
   readonly nonceLifetimeSeconds?: number;
   /** Bind nonces to the source IP. @default true */
   readonly bindNonceToSource?: boolean;
-  /** @default DEFAULT_MAX_TRACKED_NONCES (4096) */
+  /** @default DEFAULT_MAX_TRACKED_NONCES (16384) */
   readonly maxTrackedNonces?: number;
   /** @default DEFAULT_NONCE_COUNT_WINDOW (32) */
   readonly nonceCountWindow?: number;

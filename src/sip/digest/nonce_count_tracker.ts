@@ -35,7 +35,7 @@ export type NonceCountVerdict = "fresh" | "replay" | "too-old" | "forgotten";
 export interface NonceCountTrackerInit {
   /**
    * Nonces tracked at once; at the cap the oldest-tracked is dropped (and counted).
-   * @default DEFAULT_MAX_TRACKED_NONCES (4096)
+   * @default DEFAULT_MAX_TRACKED_NONCES (16384)
    */
   readonly maxNonces?: number;
   /**
