@@ -42,6 +42,7 @@ import type { DnsMessage } from "../src/codec/dns/dns_types.ts";
 import { DnsMessageWriter, encodeDnsMessage } from "../src/codec/dns/dns_writer.ts";
 import { encodeTxtPairs } from "../src/codec/dns/txt_pairs.ts";
 import { benchMdns } from "./lib/bench_mdns.ts";
+import { heapBytesPerCall } from "./lib/bench_measure.ts";
 import { benchSipLoad } from "./lib/bench_sip_load.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -365,20 +366,6 @@ function sampleMdnsResponse(): DnsMessage {
       r(host, { type: 28, address: "fe80::2a0:c9ff:fe14:8c3" }, 120),
     ],
   };
-}
-
-/** Median heap growth per call over batches of calls (a GC inside a batch shows as a drop). */
-function heapBytesPerCall(fn: () => unknown, size = 200, batches = 9): number | undefined {
-  if (typeof Deno === "undefined" || typeof Deno.memoryUsage !== "function") return undefined;
-  const keep: unknown[] = new Array(size);
-  const samples: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const before = Deno.memoryUsage().heapUsed;
-    for (let i = 0; i < size; i++) keep[i] = fn();
-    const after = Deno.memoryUsage().heapUsed;
-    if (after >= before) samples.push((after - before) / size);
-  }
-  return samples.length > 0 ? median(samples) : undefined;
 }
 
 function benchDns(): string[][] {

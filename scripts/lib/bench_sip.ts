@@ -6,6 +6,7 @@
 import { parseSipMessage } from "../../src/codec/sip/parse_sip_message.ts";
 import { serializeSipMessage } from "../../src/codec/sip/serialize_sip_message.ts";
 import { getParam } from "../../src/codec/sip/header_params.ts";
+import { heapBytesPerCall } from "./bench_measure.ts";
 import { perSecond } from "./bench_overlay.ts";
 
 const SDP = "v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.101\r\ns=-\r\n" +
@@ -52,21 +53,6 @@ export interface SipBenchRow {
   allocatedBytes: number | undefined;
 }
 
-/** Median heap growth per call over `batches` batches of `size` calls. */
-function allocatedPerCall(fn: () => unknown, size = 100, batches = 9): number | undefined {
-  if (typeof Deno === "undefined" || typeof Deno.memoryUsage !== "function") return undefined;
-  const keep: unknown[] = new Array(size);
-  const samples: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const before = Deno.memoryUsage().heapUsed;
-    for (let i = 0; i < size; i++) keep[i] = fn();
-    const after = Deno.memoryUsage().heapUsed;
-    if (after > before) samples.push((after - before) / size); // a GC inside shows as a drop
-  }
-  samples.sort((a, b) => a - b);
-  return samples.length > 0 ? samples[Math.floor(samples.length / 2)] : undefined;
-}
-
 /** Runs the SIP codec benchmark (about 2 s). */
 export function benchSipCodec(): SipBenchRow[] {
   const rows: SipBenchRow[] = [];
@@ -97,7 +83,7 @@ export function benchSipCodec(): SipBenchRow[] {
         operation,
         perSec,
         usPerMessage: 1e6 / perSec,
-        allocatedBytes: allocatedPerCall(fn),
+        allocatedBytes: heapBytesPerCall(fn, 100),
       });
     }
   }
