@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.ts";
+import { bytesToHex } from "../core/hex.ts";
 import type { LoggerFactory } from "../core/logger.ts";
 import type { Counter, Metrics } from "../core/metrics.ts";
 import { systemScheduler } from "../core/scheduler.ts";
@@ -82,8 +83,8 @@ export class MdnsDaemonService implements Service {
     const fingerprint = configFingerprint(config.overlay);
     this.#identity = {
       overlay: config.overlay.name,
-      cfg: hex(fingerprint.subarray(0, 8)),
-      id: hex(components.nodeId),
+      cfg: bytesToHex(fingerprint.subarray(0, 8)),
+      id: bytesToHex(components.nodeId),
       version: OVERLAY_PROTOCOL_VERSION,
     };
     this.#discovered = components.metrics.counter(
@@ -212,7 +213,7 @@ export class MdnsDaemonService implements Service {
       this.#ignored.with({ reason: "address" }).inc();
       return;
     }
-    const id = hex(verdict.nodeId);
+    const id = bytesToHex(verdict.nodeId);
     const shown = `${
       address.host.includes(":") ? `[${address.host}]` : address.host
     }:${address.port}`;
@@ -236,7 +237,7 @@ export class MdnsDaemonService implements Service {
   #serviceDown(instance: ServiceInstance): void {
     const verdict = judgeOverlayPeer(instance.txt, this.#identity);
     if (!verdict.ok) return;
-    this.#peers.delete(hex(verdict.nodeId));
+    this.#peers.delete(bytesToHex(verdict.nodeId));
     this.#c.overlay?.node()?.removeDiscoveredPeer(verdict.nodeId);
   }
 
@@ -253,8 +254,4 @@ export class MdnsDaemonService implements Service {
 
 function isLoopback(host: string): boolean {
   return host.startsWith("127.") || host === "::1";
-}
-
-function hex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

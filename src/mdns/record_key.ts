@@ -1,13 +1,6 @@
+import { bytesToHex } from "../core/hex.ts";
 import { dnsNameKey } from "../codec/dns/dns_name.ts";
 import type { DnsRecord, DnsRecordData } from "../codec/dns/dns_types.ts";
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function bytesKey(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += HEX[b];
-  return out;
-}
 
 /**
  * A text key of a record's data: equal for two records that RFC 6762 treats as the same record
@@ -19,9 +12,9 @@ export function rdataKey(data: DnsRecordData): string {
   if ("port" in data) {
     return `${data.priority} ${data.weight} ${data.port} ${dnsNameKey(data.target)}`;
   }
-  if ("strings" in data) return data.strings.map(bytesKey).join(" ");
+  if ("strings" in data) return data.strings.map(bytesToHex).join(" ");
   if ("nextName" in data) return `${dnsNameKey(data.nextName)} ${[...data.types].sort().join(",")}`;
-  return bytesKey(data.raw);
+  return bytesToHex(data.raw);
 }
 
 /** The key of a record set: name, type and class (RFC 6762 section 10.2 "rrset"). */
