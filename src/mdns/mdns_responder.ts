@@ -236,7 +236,18 @@ export class MdnsResponder {
   // Registration life: probe, announce, update, withdraw.
 
   #load(entry: RegistrationEntry): void {
+    const previous = entry.records;
     entry.records = entry.init.records(entry.attempt);
+    // Records a rename or update dropped leave the per-record maps (a peer forcing renames must
+    // not grow them).
+    const kept = new Set(entry.records.map(recordKey));
+    for (const record of previous) {
+      const key = recordKey(record);
+      if (!kept.has(key)) {
+        this.#lastMulticast.delete(key);
+        this.#pending.delete(key);
+      }
+    }
     entry.uniqueNames = new Map();
     entry.byName = new Map();
     for (const record of entry.records) {
@@ -250,6 +261,8 @@ export class MdnsResponder {
 
   #beginProbing(entry: RegistrationEntry, delayMs: number): void {
     entry.timer?.();
+    // Names being probed are not ours yet (RFC 6762 8.1): no answer already queued goes out.
+    for (const record of entry.records) this.#pending.delete(recordKey(record));
     entry.state = "probing";
     entry.probesSent = 0;
     entry.announcementsSent = 0;

@@ -420,4 +420,21 @@ test("MdnsResponder wins a tie-break against earlier data and ignores its own pr
   }
 });
 
+test("MdnsResponder drops an answer it had queued for a name it then has to probe again and give up", () => {
+  const h = announced();
+  h.clock.advance(5_000);
+  h.responder.handle({ message: queryMessage([question(SIP_TYPE, DnsType.PTR)]), from: PEER });
+  h.scheduler.runFor(5); // the shared PTR answer waits 20-120 ms
+  const theirs = serviceRecords(SIP, "superpeer ap1", hostName("other")).filter((r) =>
+    r.cacheFlush
+  );
+  h.responder.handle({ message: responseMessage(theirs), from: PEER }); // conflict: probe again
+  h.scheduler.runFor(1); // the first probe goes out
+  h.responder.handle({ message: responseMessage(theirs), from: PEER }); // answered: rename
+  h.scheduler.runFor(200);
+  const answers = h.sent.filter((s) => s.message.flags.response).flatMap((s) => s.message.answers);
+  assert.equal(answers.filter((r) => r.ttl > 0), [], "no answer naming the name given up");
+  assert.is(h.service.attempt, 2);
+});
+
 test.run();
