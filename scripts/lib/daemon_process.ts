@@ -30,7 +30,18 @@ export const MAIN_TS = new URL("../../src/cli/main.ts", import.meta.url).pathnam
 /** Any process still running after this long is killed (longer than a test suite may run), so no test can leave one behind. */
 const HARD_KILL_MS = 150_000;
 
-const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
+/** The log line that says the daemon is up, with its ops URL. */
+export const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
+
+/** `--set` flags that give ops, relay and every SIP listener a port the kernel picks. */
+export const EPHEMERAL_PORT_SETS: readonly string[] = [
+  "ops.port=0",
+  "relay.port=0",
+  "sip.port=0",
+  "sip.tlsPort=0",
+  "sip.wsPort=0",
+  "sip.wssPort=0",
+].flatMap((s) => ["--set", s]);
 
 /** Daemons still running; killed when this process exits, so a failed assertion leaks none. */
 const running = new Set<Deno.ChildProcess>();
@@ -60,20 +71,9 @@ export async function startDaemonProcess(
     args: [
       ...withUnstableNet(command, args),
       "run",
-      "--set",
-      "ops.port=0",
+      ...EPHEMERAL_PORT_SETS,
       "--set",
       "overlay.port=0",
-      "--set",
-      "relay.port=0",
-      "--set",
-      "sip.port=0",
-      "--set",
-      "sip.tlsPort=0",
-      "--set",
-      "sip.wsPort=0",
-      "--set",
-      "sip.wssPort=0",
       "--set",
       `dataDir=${dataDir}`,
       ...extra,

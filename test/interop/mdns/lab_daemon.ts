@@ -4,10 +4,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DENO_BIN, MAIN_TS } from "../../../scripts/lib/daemon_process.ts";
+import {
+  DENO_BIN,
+  EPHEMERAL_PORT_SETS,
+  MAIN_TS,
+  OPS_LISTENING,
+} from "../../../scripts/lib/daemon_process.ts";
+import { FAST } from "../../overlay/daemon_ring.ts";
 import { LAB_PYTHON, type LabProcess, type NetnsLan } from "../../helpers/netns_lan.ts";
-
-const OPS_LISTENING = /msg="Ops endpoint listening" url=(\S+)/;
 
 /** A daemon running in one lab host. */
 export interface LabDaemon {
@@ -37,19 +41,13 @@ export async function startLabDaemon(
   const process = lan.spawn(host, command, [
     ...launch,
     "run",
-    ...[
-      "ops.port=0",
-      "sip.port=0",
-      "sip.tlsPort=0",
-      "sip.wsPort=0",
-      "sip.wssPort=0",
-      "relay.port=0",
-      "overlay.host=0.0.0.0",
-      "overlay.stabilizeMaxMs=2000",
-      "overlay.peerTimeoutMs=6000",
-      "mdns.interfaces=eth0",
-      `dataDir=${dataDir}`,
-    ].flatMap((s) => ["--set", s]),
+    ...EPHEMERAL_PORT_SETS,
+    ...FAST,
+    // The overlay keeps its port (6084): the ring client addresses the daemons by it.
+    ...["overlay.host=0.0.0.0", "mdns.interfaces=eth0", `dataDir=${dataDir}`].flatMap((s) => [
+      "--set",
+      s,
+    ]),
     ...extra,
   ], { hardTimeoutMs: 150_000 });
   const match = await process.waitFor(OPS_LISTENING, { stream: "stderr", timeoutMs: 20_000 });
