@@ -34,7 +34,7 @@ export const DEFAULT_ALGORITHMS: readonly DigestAlgorithm[] = Object.freeze(["SH
  * stale from then on. So the cap must cover every nonce issued and not yet used: at 4,096 and
  * 3,200 challenges a second, a phone whose answer came more than about a second after its
  * challenge was told stale (seen with SIPp: "401 stale=true" to correct credentials). At 16,384
- * (about 150 bytes each, 2.5 MB) the same rate leaves five seconds.
+ * (187 bytes each with its nonce string, measured: 3.1 MB) the same rate leaves five seconds.
  * @default 16384
  */
 export const DEFAULT_MAX_TRACKED_NONCES = 16_384;
