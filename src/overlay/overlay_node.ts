@@ -286,12 +286,7 @@ export class OverlayNode {
     if (this.table.successors().length === 0) {
       const lower = this.#lowerDiscoveredPeer();
       if (lower === undefined) return; // the others will join us
-      this.#joining = true;
-      try {
-        await this.join({ via: lower });
-      } finally {
-        this.#joining = false;
-      }
+      await this.#joinOnce(lower);
       return;
     }
     // In a ring: a discovered peer outside our table may be in another ring. Asks up to three
@@ -307,17 +302,22 @@ export class OverlayNode {
             other: hex(responsible.nodeId).slice(0, 16),
           });
           this.#addPeer(responsible);
-          this.#joining = true;
-          try {
-            await this.join({ via: address });
-          } finally {
-            this.#joining = false;
-          }
+          await this.#joinOnce(address);
         }
         return;
       } catch {
         // Not joined yet or gone: ask the next; the partition check tries them all again later.
       }
+    }
+  }
+
+  /** A join round through `via` first, marked as the one in progress (stabilise skips its own). */
+  async #joinOnce(via: DatagramAddress): Promise<void> {
+    this.#joining = true;
+    try {
+      await this.join({ via });
+    } finally {
+      this.#joining = false;
     }
   }
 
